@@ -149,6 +149,11 @@ export class RangeSet {
     }
   }
 
+  /** Index of the first range whose end is above `v` (it contains `v` or lies after it), or rangeCount. */
+  firstIndexEndingAfter(v: number): number {
+    return this.firstEndingAtOrAfter(v + 1);
+  }
+
   /** Removes every member below `v`. */
   removeBelow(v: number): void {
     const starts = this.starts;
