@@ -83,6 +83,8 @@ export interface CertificateRequest {
   extendedKeyUsage?: readonly ExtendedKeyUsageName[];
   /** The signing CA; absent → self-signed. */
   issuer?: IssuedCertificate;
+  /** Further extensions, DER-encoded values as they go inside extnValue (e.g. to test unknown critical extensions). */
+  extraExtensions?: readonly { oid: string; critical: boolean; value: Uint8Array }[];
   /** Source of the serial number's randomness (default `defaultCrypto`). */
   crypto?: CryptoBackend;
 }
@@ -311,6 +313,10 @@ export async function createCertificate(request: CertificateRequest): Promise<Is
   extensions.push(
     extension(OID.authorityKeyIdentifier, false, new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: authorityKeyId }) })),
   );
+
+  for (const extra of request.extraExtensions ?? []) {
+    extensions.push(new pkijs.Extension({ extnID: extra.oid, critical: extra.critical, extnValue: extra.value.slice().buffer }));
+  }
 
   const algorithmIdentifier = (): pkijs.AlgorithmIdentifier =>
     new pkijs.AlgorithmIdentifier(
