@@ -540,7 +540,8 @@ function explainFailure(
  * True when the certificate's subjectAltName covers `name`: a host name (compared
  * case-insensitively, one left-most `*` label matching exactly one label, never for names of
  * fewer than three labels) or an IPv4/IPv6 literal (compared as bytes with iPAddress entries).
- * The subject common name is never used. False for a certificate that does not parse.
+ * A name ending in a numeric label that is not a strict IP literal (e.g. `010.0.0.1`) matches
+ * nothing. The subject common name is never used. False for a certificate that does not parse.
  */
 export function matchesServerName(certDer: Uint8Array, name: string): boolean {
   if (typeof name !== 'string') throw new TypeError(`name must be a string, got ${typeof name}`);

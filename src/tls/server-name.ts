@@ -94,7 +94,12 @@ function normaliseHostName(name: string): string | undefined {
     if (host === '') return undefined;
   }
   host = host.toLowerCase();
-  if (host === '' || host.includes('*') || host.split('.').some((label) => label === '')) return undefined;
+  if (host === '' || host.includes('*')) return undefined;
+  const labels = host.split('.');
+  if (labels.some((label) => label === '')) return undefined;
+  // A numeric last label means an IP-like literal that is not a strict IP (e.g. "010.0.0.1",
+  // which URL parsers read as octal): neither a host name nor an address we can compare.
+  if (/^(\d+|0x[0-9a-f]*)$/.test(labels[labels.length - 1]!)) return undefined;
   return host;
 }
 
