@@ -1,0 +1,2 @@
+/** Which end of a connection an endpoint is. */
+export type Role = 'client' | 'server';
