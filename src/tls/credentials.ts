@@ -130,6 +130,7 @@ export function loadCertificateChain(input: string | Uint8Array): Uint8Array[] {
   if (text === undefined) {
     const der = input as Uint8Array;
     if (der.length === 0) throw new TypeError('certificate input is empty');
+    if (der[0] !== 0x30) throw new TypeError('no CERTIFICATE block found in the input, and it is not DER either');
     checkCertificateDer(der, 'certificate input');
     return [der.slice()];
   }
