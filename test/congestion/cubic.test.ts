@@ -80,6 +80,12 @@ describe('CUBIC window growth', () => {
       nextSample += 500;
       const t = (now - cc.epochStartTime) / 1000;
       samples.push({ t, cwnd: cc.congestionWindow, cubic: cc.cubicWindow(t), reno: cc.renoEstimate });
+      if (t > 0.5 && t < cc.kSeconds - 2) {
+        // Concave part: the window runs ahead of W_cubic(t), aiming at W_cubic(t + RTT)
+        // without overshooting it.
+        expect(cc.congestionWindow).toBeGreaterThan(cc.cubicWindow(t));
+        expect(cc.congestionWindow).toBeLessThanOrEqual(cc.cubicWindow(t + 0.1) + 1);
+      }
     });
     // K was computed from the window at the start of the stage (700 packets).
     expect(cc.kSeconds).toBeCloseTo(cubicK(1000, 700), 9);
@@ -105,6 +111,34 @@ describe('CUBIC window growth', () => {
     for (let i = 1; i < samples.length; i++) {
       expect((samples[i] as { cwnd: number }).cwnd).toBeGreaterThanOrEqual((samples[i - 1] as { cwnd: number }).cwnd);
     }
+  });
+
+  it('grows by at most half the acknowledged bytes per ACK (target ≤ 1.5 × cwnd)', () => {
+    // After persistent congestion and slow start, the curve restarts with K = 0; with a
+    // 3 s RTT, W_cubic(t + RTT) is far above 1.5 × cwnd soon into the stage.
+    const cc = new CubicController({ initialWindowPackets: 10 });
+    const rtt = fixedRtt(3000);
+    cc.onPacketSent(0, MSS, true);
+    cc.onPacketsLost(1, MSS, 0, true);
+    let now = 1;
+    while (cc.inSlowStart) now = roundTrip(cc, now + 1, rtt);
+    now += 1;
+    const packets = cc.congestionWindow / MSS;
+    for (let i = 0; i < packets; i++) cc.onPacketSent(now, MSS, true);
+    let clamped = 0;
+    for (let i = 0; i < packets; i++) {
+      const t = now + 3000 + i * 400;
+      const before = cc.congestionWindow;
+      cc.onAck(t, MSS, now, rtt, false);
+      const tStage = (t - cc.epochStartTime) / 1000;
+      const unclamped = cc.cubicWindow(tStage + 3);
+      if (unclamped > 1.5 * before && cc.cubicWindow(tStage) >= cc.renoEstimate) {
+        clamped++;
+        expect(cc.congestionWindow - before).toBeLessThanOrEqual(MSS / 2 + 1);
+      }
+    }
+    expect(cc.kSeconds).toBe(0);
+    expect(clamped).toBeGreaterThan(2);
   });
 
   it('hands over to the Reno-friendly estimate at small RTT × window', () => {
