@@ -159,13 +159,18 @@ function signatureAlgorithmFor(key: KeyObject): { oid: string; hash: string | nu
   }
 }
 
+/** A Name with one attribute per RDN (O first when given, then CN). */
 function distinguishedName(commonName: string, organization: string | undefined): pkijs.RelativeDistinguishedNames {
-  const rdn = new pkijs.RelativeDistinguishedNames();
-  if (organization !== undefined) {
-    rdn.typesAndValues.push(new pkijs.AttributeTypeAndValue({ type: OID.organization, value: new asn1js.Utf8String({ value: organization }) }));
-  }
-  rdn.typesAndValues.push(new pkijs.AttributeTypeAndValue({ type: OID.commonName, value: new asn1js.Utf8String({ value: commonName }) }));
-  return rdn;
+  const attributes: [string, string][] = [];
+  if (organization !== undefined) attributes.push([OID.organization, organization]);
+  attributes.push([OID.commonName, commonName]);
+  const schema = new asn1js.Sequence({
+    value: attributes.map(
+      ([type, value]) => new asn1js.Set({ value: [new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) }).toSchema()] }),
+    ),
+  });
+  // Parsed from DER so pkijs keeps the encoding (built directly it would merge all attributes into one RDN).
+  return pkijs.RelativeDistinguishedNames.fromBER(schema.toBER(false));
 }
 
 function certificateTime(ms: number): pkijs.Time {
@@ -362,7 +367,7 @@ export interface SelfSignedOptions {
  * A self-signed server/client certificate for `hosts` (e.g. `['localhost', '127.0.0.1', '::1']`),
  * valid from an hour before `now`. A peer trusts it by listing the certificate itself as trusted.
  */
-export function selfSignedCertificate(options: SelfSignedOptions): Promise<IssuedCertificate> {
+export async function selfSignedCertificate(options: SelfSignedOptions): Promise<IssuedCertificate> {
   if (!Array.isArray(options.hosts) || options.hosts.length === 0) throw new TypeError('hosts must be a non-empty array of names');
   const days = options.validityDays ?? 365;
   if (!(days > 0)) throw new RangeError(`validityDays must be positive, got ${days}`);

@@ -114,7 +114,7 @@ describe('verifyCertificateChain', () => {
     expectRejected(await verifyCertificateChain(pki.chain, { ...server(pki.trusted), now: NOW + 400 * DAY }), TlsAlert.certificate_expired);
   });
 
-  it('names an expired intermediate', async () => {
+  it('names an expired intermediate or trusted root', async () => {
     const inter = await createCertificate({
       now: NOW, commonName: 'old intermediate', isCA: true, issuer: pki.root, notBefore: NOW - 30 * DAY, notAfter: NOW - DAY,
     });
@@ -123,6 +123,13 @@ describe('verifyCertificateChain', () => {
       await verifyCertificateChain([leaf.certificate, inter.certificate], server(pki.trusted)),
       TlsAlert.certificate_expired,
       /"CN=old intermediate" \(chain position 1\) expired/,
+    );
+    const oldRoot = await createCertificate({ now: NOW, commonName: 'old root', isCA: true, notBefore: NOW - 30 * DAY, notAfter: NOW - DAY });
+    const leaf2 = await createCertificate({ now: NOW, commonName: 'leaf', hosts: ['localhost'], issuer: oldRoot });
+    expectRejected(
+      await verifyCertificateChain([leaf2.certificate], server([oldRoot.certificate])),
+      TlsAlert.certificate_expired,
+      /^trusted certificate "CN=old root" expired/,
     );
   });
 
