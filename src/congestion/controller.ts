@@ -66,7 +66,10 @@ export interface CongestionController {
    */
   readonly isRecovering: boolean;
 
-  /** Whether a packet of `packetBytes` fits: bytes in flight + packetBytes ≤ cwnd (RFC 9002 §7). */
+  /**
+   * Whether a packet of `packetBytes` fits: bytes in flight + packetBytes ≤ cwnd (RFC 9002 §7).
+   * Probes on PTO expiry may be sent regardless; report them with `onPacketSent` all the same.
+   */
   canSend(packetBytes: number): boolean;
   /** Whether a packet sent at `sentTime` belongs to the current recovery period (RFC 9002 B.5). */
   inRecovery(sentTime: number): boolean;
@@ -78,10 +81,12 @@ export interface CongestionController {
   onPacketSent(now: number, bytes: number, inFlight: boolean): void;
   /**
    * One ACK frame newly acknowledged `ackedBytes` of in-flight packets, the largest of which
-   * was sent at `largestAckedSentTime`. `appLimited`: the sender was not using the window
-   * (too little data, or flow control), so the window must not grow (RFC 9002 §7.8). Calling
-   * this once per acknowledged packet is also correct, and exact for packets acknowledged
-   * together across the end of a recovery period.
+   * was sent at `largestAckedSentTime` (ACK-only packets count for neither). `appLimited`:
+   * the sender was not using the window (too little data, or flow control), so the window
+   * must not grow (RFC 9002 §7.8); a sender held back only by the pacer is not app-limited.
+   * Calling this once per acknowledged packet is also correct, and exact for packets
+   * acknowledged together across the end of a recovery period (aggregated, all the bytes
+   * count once the largest was sent after the period began).
    */
   onAck(now: number, ackedBytes: number, largestAckedSentTime: number, rtt: RttView, appLimited: boolean): void;
   /**
@@ -237,7 +242,7 @@ export abstract class LossBasedController implements CongestionController {
     this.removeFromFlight(ackedBytes, 'acknowledged bytes');
     // RFC 9002 §7.3.2: the recovery period ends when a packet sent after it began is acknowledged.
     if (this.recovering && largestAckedSentTime > this.recoveryStartTime) this.recovering = false;
-    if (largestAckedSentTime <= this.recoveryStartTime) {
+    if (ackedBytes === 0 || largestAckedSentTime <= this.recoveryStartTime) {
       // Packets sent before the reduction do not grow the window (RFC 9002 B.5).
     } else if (appLimited) {
       // RFC 9002 §7.8: an underused window is not evidence the path can carry more.

@@ -43,8 +43,9 @@ export class HyStartPlusPlus {
 
   /**
    * One ACK in slow start: `ackedBytes` newly acknowledged, the largest acknowledged packet
-   * sent at `largestAckedSentTime`, `rttSample` the latest RTT (ms). Returns the bytes by
-   * which to grow the window; check `finished` afterwards.
+   * sent at `largestAckedSentTime`, `rttSample` the latest RTT (ms; each ACK counts as one
+   * sample, as RFC 9406 counts them). Returns the bytes by which to grow the window; check
+   * `finished` afterwards.
    */
   onAck(now: number, ackedBytes: number, largestAckedSentTime: number, rttSample: number): number {
     if (this.phase === PHASE_FINISHED) return 0;

@@ -151,6 +151,15 @@ describe('NewReno congestion events and recovery (RFC 9002 §7.3.2, B.6)', () =>
     expect(cc.congestionWindow).toBe(49200);
   });
 
+  it('lets an ACK of no in-flight bytes end recovery without growing the window', () => {
+    const { cc, now } = grownTo(80);
+    cc.onPacketSent(now, 1200, true);
+    cc.onPacketsLost(now + 50, 1200, now, false);
+    cc.onAck(now + 150, 0, now + 60, RTT, false);
+    expect(cc.isRecovering).toBe(false);
+    expect(cc.congestionWindow).toBe(48000);
+  });
+
   it('collapses to the minimum window on persistent congestion, then slow-starts', () => {
     const { cc, now } = grownTo(80);
     for (let i = 0; i < 10; i++) cc.onPacketSent(now, 1200, true);
