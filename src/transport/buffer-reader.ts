@@ -60,11 +60,13 @@ export class BufferReader {
     throw new QuicError(this.errorCode, reason, this.frameType);
   }
 
+  /** One byte. */
   u8(): number {
     if (this.pos >= this.end) this.fail('input ends before a 1-byte field');
     return this.buf[this.pos++]!;
   }
 
+  /** A big-endian 16-bit integer. */
   u16(): number {
     const p = this.pos;
     if (p + 2 > this.end) this.fail('input ends inside a 2-byte field');
@@ -72,6 +74,7 @@ export class BufferReader {
     return (this.buf[p]! << 8) | this.buf[p + 1]!;
   }
 
+  /** A big-endian 32-bit unsigned integer. */
   u32(): number {
     const p = this.pos;
     if (p + 4 > this.end) this.fail('input ends inside a 4-byte field');
@@ -124,6 +127,7 @@ export class BufferReader {
     return this.buf.subarray(p, this.end);
   }
 
+  /** Advances past `length` bytes. */
   skip(length: number): void {
     if (length > this.end - this.pos) this.fail(`input ends inside a ${length}-byte field`);
     this.pos += length;

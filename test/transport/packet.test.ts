@@ -321,7 +321,9 @@ describe('malformed headers are statuses, never exceptions', () => {
         expect(h.end).toBeLessThanOrEqual(bytes.length);
         if (status === HeaderStatus.Ok) {
           expect(h.pnOffset).toBeLessThanOrEqual(h.end);
-          void h.dcid, h.scid, h.token, h.retryIntegrityTag, h.supportedVersions;
+          const views = [h.dcid, h.scid, h.token, h.retryIntegrityTag];
+          for (const view of views) expect(view.byteOffset + view.length).toBeLessThanOrEqual(bytes.byteOffset + bytes.length);
+          expect(h.supportedVersions).toHaveLength(h.versionCount);
         }
       }),
       { numRuns: 2000 },
