@@ -343,7 +343,9 @@ async function findIssuer(cert: pkijs.Certificate, engine: pkijs.CertificateChai
       log.badSignature ??= `the signature on ${describe(child)} does not verify with the key of ${describe(issuer)}`;
     }
   }
-  if (!nameMatched) log.deadEnd ??= `no trusted issuer "${child.node.issuer.replace(/\n/g, ', ')}" found for ${describe(child)}`;
+  if (!nameMatched) {
+    log.deadEnd ??= `the issuer "${child.node.issuer.replace(/\n/g, ', ')}" of ${describe(child)} is neither trusted nor in the chain`;
+  }
   return found;
 }
 
@@ -399,7 +401,9 @@ export async function verifyCertificateChain(chain: readonly Uint8Array[], optio
   }
   const trusted = selectTrustAnchors(presented, options.trusted);
   const positions = new Map<ParsedCertificate, number>();
-  presented.forEach((p, i) => positions.set(p, i));
+  presented.forEach((p, i) => {
+    if (!positions.has(p)) positions.set(p, i);
+  });
   const trustedSet = new Set(trusted);
   const describe = (p: ParsedCertificate): string =>
     positions.has(p) ? `certificate "${p.label}" (chain position ${positions.get(p)})` : trustedSet.has(p) ? `trusted certificate "${p.label}"` : `certificate "${p.label}"`;
@@ -528,7 +532,8 @@ function explainFailure(
     if (log.badSignature) return fail(TlsAlert.bad_certificate, log.badSignature);
     if (log.deadEnd) return fail(TlsAlert.unknown_ca, log.deadEnd);
     if (code === -1 && !/certificate path/i.test(result.resultMessage)) {
-      return fail(TlsAlert.internal_error, `certificate validation failed unexpectedly: ${result.resultMessage}`);
+      // pkijs threw while processing the peer's certificates (e.g. a malformed extension value).
+      return fail(TlsAlert.bad_certificate, `certificate chain could not be processed: ${result.resultMessage}`);
     }
     return fail(TlsAlert.unknown_ca, `no path from ${describe(presented[0]!)} to a trusted certificate`);
   }

@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
+import fc from 'fast-check';
 import { generateKeyPairSync } from 'node:crypto';
 import {
   createCertificate,
@@ -88,7 +89,7 @@ describe('verifyCertificateChain', () => {
     expectRejected(
       await verifyCertificateChain([pki.leaf.certificate], server(pki.trusted)),
       TlsAlert.unknown_ca,
-      /no trusted issuer "CN=purequic test intermediate CA"/,
+      /^the issuer "CN=purequic test intermediate CA" of certificate "CN=localhost" \(chain position 0\) is neither trusted nor in the chain$/,
     );
   });
 
@@ -315,6 +316,33 @@ describe('verifyCertificateChain', () => {
     const a = await createCertificate({ now: NOW, commonName: 'Loop A', isCA: true, privateKey: keyA, issuer: b });
     const leaf = await createCertificate({ now: NOW, commonName: 'leaf', hosts: ['localhost'], issuer: a });
     expectRejected(await verifyCertificateChain([leaf.certificate, a.certificate, b.certificate], server(pki.trusted)), TlsAlert.unknown_ca, /within 64 issuer look-ups/);
+  });
+
+  it('turns any corruption of the leaf into a verdict, and accepts only changes outside the signed part (property)', async () => {
+    const der = pki.leaf.certificate;
+    // Outer SEQUENCE header (4 bytes for these sizes), then the TBSCertificate SEQUENCE.
+    expect(der[1]).toBe(0x82);
+    const tbsEnd = 4 + 4 + ((der[6]! << 8) | der[7]!);
+    const alerts = new Set<number>([TlsAlert.bad_certificate, TlsAlert.unsupported_certificate, TlsAlert.unknown_ca, TlsAlert.certificate_expired]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ at: fc.nat({ max: der.length - 1 }), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 3 }),
+        fc.option(fc.nat({ max: der.length - 1 }), { nil: undefined }),
+        async (flips, cut) => {
+          const bad = der.slice(0, cut ?? der.length);
+          for (const f of flips) if (f.at < bad.length) bad[f.at]! ^= f.xor;
+          const v = await verifyCertificateChain([bad, pki.intermediate.certificate], server(pki.trusted, 'localhost'));
+          if (v.ok) {
+            expect(bad.length).toBe(der.length);
+            expect(flips.every((f) => f.at >= tbsEnd)).toBe(true);
+          } else {
+            expect(alerts.has(v.alert)).toBe(true);
+            expect(v.reason.length).toBeGreaterThan(10);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('rejects over-long chains', async () => {
