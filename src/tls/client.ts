@@ -113,6 +113,7 @@ export class TlsClient extends TlsEngine {
   private earlyData: 'accepted' | 'rejected' | 'not-offered' = 'not-offered';
   private pskAccepted = false;
   private group: KeyExchangeGroup | undefined;
+  private serverScheme: number | undefined;
 
   private schedule: KeySchedule | undefined;
   private clientHandshakeSecret: Uint8Array | undefined;
@@ -427,6 +428,7 @@ export class TlsClient extends TlsEngine {
     const content = certificateVerifyContent('server', this.transcript.hash());
     if (!verifier.verify(cv.scheme, content, cv.signature)) fail(TlsAlert.decrypt_error, 'server CertificateVerify signature is invalid');
     this.transcript.add(raw);
+    this.serverScheme = cv.scheme;
     this.state = 'wait_finished';
     const awaiting = this.verify !== 'none';
     this.emit({
@@ -481,6 +483,7 @@ export class TlsClient extends TlsEngine {
       earlyData: this.earlyData,
       cipherSuite: suite.name,
       group: this.group,
+      signatureScheme: this.serverScheme,
       peerCertificates: this.peerChain,
       serverName: this.serverName,
     });

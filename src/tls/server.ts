@@ -121,6 +121,7 @@ export class TlsServer extends TlsEngine {
   private serverName: string | undefined;
   private negotiatedAlpn: string | undefined;
   private group: KeyExchangeGroup | undefined;
+  private signatureScheme: number | undefined;
   private resumed = false;
   private earlyData: 'accepted' | 'rejected' | 'not-offered' = 'not-offered';
   private clientAllowsTickets = false;
@@ -366,6 +367,7 @@ export class TlsServer extends TlsEngine {
       this.send('handshake', cert);
       const signature = signer!.sign(scheme!, certificateVerifyContent('server', this.transcript.hash()));
       const cv = encodeCertificateVerify({ scheme: scheme!, signature });
+      this.signatureScheme = scheme;
       this.transcript.add(cv);
       this.send('handshake', cv);
     }
@@ -547,6 +549,7 @@ export class TlsServer extends TlsEngine {
       earlyData: this.earlyData,
       cipherSuite: suite.name,
       group: this.group,
+      signatureScheme: this.signatureScheme,
       peerCertificates: this.peerChain,
       serverName: this.serverName,
     });

@@ -70,6 +70,8 @@ export interface HandshakeCompleteEvent {
   readonly cipherSuite: CipherSuiteName;
   /** The key exchange group (undefined only for a psk_ke resumption). */
   readonly group: KeyExchangeGroup | undefined;
+  /** The SignatureScheme of the server's CertificateVerify (undefined when resumed with a PSK). */
+  readonly signatureScheme: number | undefined;
   readonly peerCertificates: readonly Uint8Array[] | undefined;
   /** The SNI the client sent (server side) or configured (client side). */
   readonly serverName: string | undefined;

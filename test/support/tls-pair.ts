@@ -9,9 +9,16 @@ import type { CryptoBackend, KeyExchangeGroup } from '../../src/crypto/backend.j
 import { QuicError } from '../../src/transport/errors.js';
 import { equalBytes, fromHex, toHex } from '../../src/util/bytes.js';
 import { verifyPeerCertificates } from '../../src/tls/engine.js';
-import type { TlsClient } from '../../src/tls/client.js';
-import type { TlsServer } from '../../src/tls/server.js';
-import type { CertificateVerdict, EncryptionLevel, PeerCertificatesEvent, TlsEvent } from '../../src/tls/types.js';
+import { createTlsClient, type TlsClient } from '../../src/tls/client.js';
+import { createTlsServer, type TlsServer } from '../../src/tls/server.js';
+import type {
+  CertificateVerdict,
+  EncryptionLevel,
+  PeerCertificatesEvent,
+  TlsClientConfig,
+  TlsEvent,
+  TlsServerConfig,
+} from '../../src/tls/types.js';
 
 /** Loads a vector file from /work/shared/vectors as a record of strings (and nested records). */
 export function loadVectors(name: string): Record<string, string> & { server_rsa_key?: Record<string, string> } {
@@ -182,4 +189,72 @@ export class TlsPair {
   secrets(side: Side): Map<string, string> {
     return secretsOf(side === 'client' ? this.clientEvents : this.serverEvents);
   }
+}
+
+/** Transport parameter bytes the QUIC-profile pairs carry (opaque to TLS). */
+export const CLIENT_TP = Uint8Array.of(0x01, 0x02, 0x40, 0x64, 0x0f, 0x04, 0xc1, 0x1e, 0x47, 0x01);
+export const SERVER_TP = Uint8Array.of(0x01, 0x02, 0x40, 0x80, 0x00, 0x08, 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08);
+
+/** A certificate chain with the leaf's key and the trust anchor that validates it. */
+export interface TestIdentity {
+  readonly chain: Uint8Array[];
+  readonly privateKey: Uint8Array;
+  readonly trusted: Uint8Array[];
+}
+
+/**
+ * A QUIC-profile client/server pair for `identity` (server name `localhost`, ALPN h3, the
+ * transport parameters above, built-in chain verification), with config overrides.
+ */
+export function quicPair(
+  identity: TestIdentity,
+  overrides: { client?: Partial<TlsClientConfig>; server?: Partial<TlsServerConfig> } = {},
+  now = 1_750_000_000_000,
+): TlsPair {
+  const client = createTlsClient({
+    alpn: ['h3'],
+    transportParameters: CLIENT_TP,
+    serverName: 'localhost',
+    trustedCertificates: identity.trusted,
+    ...overrides.client,
+  });
+  const server = createTlsServer({
+    alpn: ['h3'],
+    transportParameters: SERVER_TP,
+    credentials: { certificateChain: identity.chain, privateKey: identity.privateKey },
+    ...overrides.server,
+  });
+  return new TlsPair(client, server, now);
+}
+
+/** Describes how a completed pair disagrees (secrets, ALPN, transport parameters, exporter), or [] when it does not. */
+export function pairMismatches(pair: TlsPair): string[] {
+  const problems: string[] = [];
+  if (pair.failure) return [`failed on the ${pair.failure.side} side: ${pair.failure.error.message}`];
+  const c = pair.secrets('client');
+  const s = pair.secrets('server');
+  for (const level of ['zeroRtt', 'handshake', 'oneRtt']) {
+    for (const [mine, theirs] of [
+      ['write', 'read'],
+      ['read', 'write'],
+    ]) {
+      // 0-RTT keys only go from client to server, and only when the server accepted them.
+      if (level === 'zeroRtt' && (mine === 'read' || s.get('zeroRtt/read') === undefined)) continue;
+      const a = c.get(`${level}/${mine}`);
+      const b = s.get(`${level}/${theirs}`);
+      if (a === undefined || a !== b) problems.push(`${level}: client ${mine} ${a} vs server ${theirs} ${b}`);
+    }
+  }
+  const cd = pair.last('client', 'handshakeComplete');
+  const sd = pair.last('server', 'handshakeComplete');
+  if (!cd || !sd) problems.push('handshake not complete on both sides');
+  else if (cd.alpn !== sd.alpn) problems.push(`ALPN ${cd.alpn} vs ${sd.alpn}`);
+  const ctp = pair.last('client', 'peerTransportParameters');
+  const stp = pair.last('server', 'peerTransportParameters');
+  if (!ctp || !equalBytes(ctp.data, SERVER_TP)) problems.push('client did not see the server transport parameters');
+  if (!stp || !equalBytes(stp.data, CLIENT_TP)) problems.push('server did not see the client transport parameters');
+  const ce = toHex(pair.client.exportKeyingMaterial('EXPORTER-test', Uint8Array.of(1), 32));
+  const se = toHex(pair.server.exportKeyingMaterial('EXPORTER-test', Uint8Array.of(1), 32));
+  if (ce !== se) problems.push('exporters differ');
+  return problems;
 }
