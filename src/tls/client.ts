@@ -165,7 +165,7 @@ export class TlsClient extends TlsEngine {
   start(now: number): void {
     if (this.state !== 'start') throw new TypeError('start: the client was already started');
     this.now = now;
-    this.guard(() => {
+    this.local(() => {
       this.crypto.randomFill(this.clientRandom);
       for (const g of this.keyShareGroups) this.keyShares.set(groupCode(g), this.crypto.generateKeyShare(g));
       this.chooseSession(now);

@@ -114,6 +114,10 @@ export function certificateVerifyContent(side: 'server' | 'client', transcriptHa
   return out;
 }
 
+function asQuicError(e: unknown): QuicError {
+  return e instanceof QuicError ? e : QuicError.fromAlert(TlsAlert.internal_error, `internal error: ${(e as Error)?.message ?? String(e)}`);
+}
+
 /** Throws the TLS alert `alert` as a QuicError. */
 export function fail(alert: number, reason: string): never {
   throw QuicError.fromAlert(alert, reason);
@@ -163,6 +167,7 @@ export abstract class TlsEngine {
     const i = levelIndex(level);
     if (this.failure !== undefined) throw this.failure;
     this.now = now;
+    if (bytes.length === 0) return;
     this.guard(() => {
       if (!this.awaitingVerdict && level !== this.readLevel) this.wrongLevel(level);
       this.inputs[i]!.append(bytes);
@@ -219,6 +224,9 @@ export abstract class TlsEngine {
   completeCertificateVerification(verdict: CertificateVerdict, now: number = this.now): void {
     if (this.failure !== undefined) throw this.failure;
     if (!this.awaitingVerdict) throw new TypeError('completeCertificateVerification: no certificate verification is pending');
+    if (!verdict.ok && (!Number.isInteger(verdict.alert) || verdict.alert < 1 || verdict.alert > 255)) {
+      throw new TypeError(`completeCertificateVerification: alert ${String(verdict.alert)} is not a TLS alert code`);
+    }
     this.now = now;
     this.guard(() => {
       this.awaitingVerdict = false;
@@ -257,10 +265,20 @@ export abstract class TlsEngine {
     try {
       fn();
     } catch (e) {
-      const q =
-        e instanceof QuicError ? e : QuicError.fromAlert(TlsAlert.internal_error, `internal error: ${(e as Error)?.message ?? String(e)}`);
-      this.failure = q;
-      throw q;
+      throw (this.failure = asQuicError(e));
+    }
+  }
+
+  /**
+   * Runs a local action (e.g. composing the ClientHello): an exception propagates unchanged
+   * (a TypeError from a misbehaving hook stays a TypeError) but still fails the engine.
+   */
+  protected local(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.failure = asQuicError(e);
+      throw e;
     }
   }
 

@@ -291,5 +291,31 @@ describe('driving details', () => {
     expect(() => client.completeCertificateVerification({ ok: true })).toThrow(TypeError);
     client.start(NOW);
     expect(() => client.start(NOW)).toThrow(TypeError);
+    client.receive('oneRtt', new Uint8Array(0), NOW); // nothing to process, at any level
+
+    const dup = createTlsClient({
+      alpn: ['h3'],
+      transportParameters: CLIENT_TP,
+      verify: 'none',
+      extensionHook: (_m, exts) => [...exts, exts[0]!],
+    });
+    expect(() => dup.start(NOW)).toThrow(/twice/);
+    expect(dup.error?.tlsAlert).toBe(80);
+  });
+
+  it('a verdict must carry a TLS alert code', async () => {
+    const pair = quicPair(identities.get('ecdsa-p256')!, { client: { verify: 'custom' } });
+    let checked = false;
+    await pair.run({
+      verdict: () => {
+        expect(pair.client.isAwaitingCertificateVerdict).toBe(true);
+        expect(() => pair.client.completeCertificateVerification({ ok: false, alert: 300 })).toThrow(TypeError);
+        expect(pair.client.isAwaitingCertificateVerdict).toBe(true);
+        checked = true;
+        return { ok: true };
+      },
+    });
+    expect(checked).toBe(true);
+    expect(pairMismatches(pair)).toEqual([]);
   });
 });
