@@ -122,6 +122,9 @@ export type HookedMessage = 'client_hello' | 'encrypted_extensions';
  * extension order). The engine still negotiates from its own configuration; in ClientHello
  * pre_shared_key is appended after the hook (it must stay last and its binder covers the
  * hooked bytes). The hook must not return duplicate types.
+ *
+ * Hooks and callbacks run synchronously inside `start`/`receive`; an exception thrown by one
+ * during `receive` fails the handshake with internal_error (80).
  */
 export type ExtensionHook = (message: HookedMessage, extensions: Extension[]) => Extension[];
 
