@@ -244,7 +244,6 @@ export class Recovery {
     this.lossTime[space] = Infinity;
     if (largestAcked < 0) return;
     const lossDelay = Math.max(TIME_THRESHOLD * Math.max(this.rtt.latestRtt, this.rtt.smoothedRtt), RttEstimator.GRANULARITY);
-    const lostSendTime = now - lossDelay;
     let lostBytes = 0;
     let lostCount = 0;
     let largestLostSentTime = -Infinity;
@@ -259,11 +258,15 @@ export class Recovery {
         continue;
       }
       if (p.state === SentState.Lost) continue;
-      if (p.timeSent <= lostSendTime || largestAcked >= p.pn + this.packetThreshold) {
+      // Same expression as the loss time below, so a timer set for it always fires it (no float drift).
+      if (p.timeSent + lossDelay <= now || largestAcked >= p.pn + this.packetThreshold) {
         q.markLost(p, now);
         this.lostScratch.push(p);
         lostCount++;
-        if (p.inFlight) {
+        if (p.mtuProbe) {
+          // A lost PMTU probe leaves flight without a congestion response.
+          this.cc.onPacketsDiscarded(p.size);
+        } else if (p.inFlight) {
           lostBytes += p.size;
           if (p.timeSent > largestLostSentTime) largestLostSentTime = p.timeSent;
         }

@@ -35,6 +35,8 @@ export class SentPacket {
   lostTime = 0;
   /** Sent as a 0-RTT packet. */
   zeroRtt = false;
+  /** A path MTU probe: its loss says nothing about congestion (RFC 9000 §14.4). */
+  mtuProbe = false;
   /**
    * What the packet carried that matters once it is acknowledged or lost, as flat records
    * the connection writes and reads (kind, then the kind's fields). Reused with the record.
@@ -64,6 +66,7 @@ export class SentPacketQueue {
     p.ackLargest = -1;
     p.state = SentState.Outstanding;
     p.zeroRtt = false;
+    p.mtuProbe = false;
     p.lossEvent = 0;
     p.lostTime = 0;
     return p;

@@ -1,0 +1,1511 @@
+import { createCongestionController } from '../congestion/index.js';
+import type { CongestionController } from '../congestion/controller.js';
+import { Pacer } from '../congestion/pacer.js';
+import type { CryptoBackend } from '../crypto/backend.js';
+import { defaultCrypto } from '../crypto/index.js';
+import { createTlsClient } from '../tls/client.js';
+import { createTlsServer, type TlsServer } from '../tls/server.js';
+import type { TlsClient } from '../tls/client.js';
+import { decodeClientSession } from '../tls/session.js';
+import type { CertificateVerdict, EncryptionLevel, TlsEvent } from '../tls/types.js';
+import { equalBytes, fromUtf8 } from '../util/bytes.js';
+import { AckTracker } from './ack-tracker.js';
+import { BufferReader } from './buffer-reader.js';
+import {
+  defaultTransportSettings,
+  type ClientConnectionConfig,
+  type ServerAcceptInfo,
+  type ServerConnectionConfig,
+  type TransportSettings,
+} from './connection-config.js';
+import { LocalConnectionIds, PeerConnectionIds, type ConnectionIdSource } from './connection-id.js';
+import { QuicError, TransportError, transportErrorName } from './errors.js';
+import type { ConnectionCloseInfo, ConnectionEvent, PathAddress } from './events.js';
+import { ReceiveCredit, SendCredit } from './flow-control.js';
+import { readFrame } from './frame.js';
+import { assertFrameAllowed, isAckEliciting } from './frame-rules.js';
+import { FrameType, type Frame } from './frame-types.js';
+import { OneRttProtection, OpenedWith } from './key-update.js';
+import { HeaderStatus, PacketHeader, PacketType, assertReservedBitsZero, parsePacketHeader } from './packet.js';
+import { decodePacketNumber } from './packet-number.js';
+import { createInitialProtection, createPacketProtection, type PacketProtection } from './protection.js';
+import { Recovery, type RecoveryHost } from './recovery.js';
+import { verifyRetryIntegrity } from './retry-integrity.js';
+import type { Role } from './role.js';
+import { RttEstimator } from './rtt.js';
+import { PacketSpace, type SentPacket } from './sent-packets.js';
+import { SENT_FRAME_FIELDS, SentFrame } from './sent-frames.js';
+import { RecvState, SendState, type QuicStream } from './stream.js';
+import { StreamRecvBuffer } from './stream-recv-buffer.js';
+import { StreamSendBuffer } from './stream-send-buffer.js';
+import { StreamMap, type PeerStreamLimits } from './streams.js';
+import { TokenKind, type TokenProtector } from './token.js';
+import { Transmitter } from './transmit.js';
+import {
+  decodeTransportParameters,
+  encodeTransportParameters,
+  type TransportParameters,
+} from './transport-params.js';
+import { QUIC_V1, versionParameters, type VersionParameters } from './version.js';
+
+/** Largest amount of CRYPTO data buffered beyond what TLS consumed (RFC 9000 §7.5). */
+const MAX_CRYPTO_BUFFER = 64 * 1024;
+/** Undecryptable packets kept until their keys arrive (RFC 9001 §5.7). */
+const MAX_BUFFERED_PACKETS = 16;
+
+/** Connection states. */
+export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
+
+/** One packet number space: its keys, received-packet tracking and CRYPTO stream. */
+export class SpaceState {
+  readonly tracker: AckTracker;
+  readonly cryptoSend = new StreamSendBuffer();
+  readonly cryptoRecv = new StreamRecvBuffer(4096);
+  nextPn = 0;
+  sendKeys: PacketProtection | undefined;
+  recvKeys: PacketProtection | undefined;
+  discarded = false;
+  /** Largest packet number received and processed (for packet-number decoding). */
+  largestRecv = -1;
+
+  constructor(
+    readonly space: PacketSpace,
+    maxRanges: number,
+    ackThreshold: number,
+  ) {
+    this.tracker = new AckTracker(space !== PacketSpace.Application, maxRanges, ackThreshold);
+  }
+}
+
+interface BufferedPacket {
+  data: Uint8Array;
+  from: PathAddress;
+}
+
+const LEVEL_OF_SPACE: readonly EncryptionLevel[] = ['initial', 'handshake', 'oneRtt'];
+
+/**
+ * A QUIC connection (RFC 9000, 9001, 9002), client or server, as a sans-IO state machine:
+ * datagrams in through `receive`, datagrams out through `pollTransmit`, timers through
+ * `nextDeadline`/`handleTimeout`, and what happened through `pollEvent`. No sockets, clocks
+ * or timers inside: every call takes `now` in milliseconds.
+ */
+export class Connection implements RecoveryHost {
+  readonly role: Role;
+  readonly crypto: CryptoBackend;
+  readonly settings: TransportSettings;
+  version: VersionParameters;
+  state: ConnectionState = 'handshake';
+  /** @internal */ readonly tls: TlsClient | TlsServer;
+  /** @internal */ readonly spaces: [SpaceState, SpaceState, SpaceState];
+  /** @internal */ oneRtt: OneRttProtection | undefined;
+  /** @internal */ zeroRttSend: PacketProtection | undefined;
+  /** @internal */ zeroRttRecv: PacketProtection | undefined;
+  private oneRttSecrets: { read?: Uint8Array; write?: Uint8Array; suite?: { aead: string; hash: string; hp: string } } = {};
+
+  /** @internal */ readonly localCids: LocalConnectionIds;
+  /** @internal */ readonly peerCids: PeerConnectionIds;
+  private readonly cidSource: ConnectionIdSource;
+  /** The client's first DCID (server: from the endpoint). */
+  readonly originalDcid: Uint8Array;
+  /** @internal */ retrySourceCid: Uint8Array | undefined;
+  /** @internal Client: token for Initial packets (from Retry or NEW_TOKEN). */
+  initialToken: Uint8Array = new Uint8Array(0);
+  private retried = false;
+  private receivedFromPeer = false;
+
+  /** Current peer address. */
+  peerAddress: PathAddress;
+  /** @internal */ bytesReceived = 0;
+  /** @internal */ bytesSent = 0;
+  /** @internal */ addressValidated: boolean;
+  private peerValidatedOurAddress = false;
+
+  readonly rtt: RttEstimator;
+  readonly cc: CongestionController;
+  readonly recovery: Recovery;
+  /** @internal */ readonly pacer: Pacer | undefined;
+  /** @internal */ maxDatagramSize: number;
+
+  /** @internal */ readonly streams: StreamMap;
+  /** @internal */ readonly connRecv: ReceiveCredit;
+  /** @internal */ readonly connSend: SendCredit;
+  /** @internal Streams with something to send, round-robin. */
+  readonly sendQueue: QuicStream[] = [];
+
+  /** @internal Control frames owed. */
+  handshakeDonePending = false;
+  /** @internal */ maxDataPending = false;
+  /** @internal */ readonly pathResponses: Uint8Array[] = [];
+  /** @internal */ newTokenPending: Uint8Array | undefined;
+  /** @internal */ pingPending = false;
+  /** @internal */ readonly datagrams: Uint8Array[] = [];
+  /** @internal */ closeFrameOwed = false;
+
+  /** The peer's transport parameters, once known. */
+  peerParams: TransportParameters | undefined;
+  /** @internal */ peerAckDelayExponent = 3;
+  /** @internal */ peerMaxDatagramFrameSize = 0;
+  handshakeComplete = false;
+  handshakeConfirmed = false;
+  alpn: string | undefined;
+  earlyDataStatus: 'accepted' | 'rejected' | 'not-offered' = 'not-offered';
+
+  private readonly events: ConnectionEvent[] = [];
+  private eventHead = 0;
+  private readonly buffered: BufferedPacket[] = [];
+
+  /** @internal */ idleTimeout: number;
+  private lastReceive: number;
+  /** @internal */ lastSend = -Infinity;
+  private lastAckElicitingSend = -Infinity;
+  private readonly createdAt: number;
+  private closeDeadline = Infinity;
+  /** @internal */ closeInfo: ConnectionCloseInfo | undefined;
+  private closedEmitted = false;
+  private packetsInClosing = 0;
+  private keyDiscardDeadline = Infinity;
+  private readonly transmitter: Transmitter;
+  /** @internal Application-limited (nothing to send while the window had room). */
+  appLimited = true;
+  private readonly trace: ((name: string, data: Record<string, unknown>) => void) | undefined;
+  private readonly header = new PacketHeader();
+  private readonly reader = new BufferReader();
+  private localParams: TransportParameters;
+  private readonly localParamsBytes: Uint8Array;
+
+  /** Counters. */
+  readonly stats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    packetsDropped: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    streamBytesSent: 0,
+    streamBytesReceived: 0,
+  };
+
+  private constructor(
+    role: Role,
+    config: ClientConnectionConfig | ServerConnectionConfig,
+    peerAddress: PathAddress,
+    now: number,
+    server: ServerAcceptInfo | undefined,
+  ) {
+    this.role = role;
+    this.crypto = config.crypto ?? defaultCrypto;
+    this.settings = { ...defaultTransportSettings(), ...config.transport };
+    const s = this.settings;
+    const version = versionParameters(server?.version ?? config.version ?? QUIC_V1);
+    if (version === undefined) throw new TypeError(`unsupported QUIC version 0x${(config.version ?? 0).toString(16)}`);
+    this.version = version;
+    this.trace = config.trace;
+    this.peerAddress = peerAddress;
+    this.createdAt = now;
+    this.lastReceive = now;
+    this.cidSource = config.connectionIds;
+    this.spaces = [
+      new SpaceState(PacketSpace.Initial, s.maxAckRanges, 1),
+      new SpaceState(PacketSpace.Handshake, s.maxAckRanges, 1),
+      new SpaceState(PacketSpace.Application, s.maxAckRanges, s.ackElicitingThreshold),
+    ];
+    this.rtt = new RttEstimator(s.initialRtt);
+    this.maxDatagramSize = s.initialMaxDatagramSize;
+    const ccSettings = { maxDatagramSize: this.maxDatagramSize, ...(s.initialWindowPackets !== undefined ? { initialWindowPackets: s.initialWindowPackets } : {}) };
+    this.cc = createCongestionController(s.congestionControl, ccSettings);
+    this.recovery = new Recovery(this.rtt, this.cc, this);
+    this.pacer = s.pacing ? new Pacer({ maxDatagramSize: this.maxDatagramSize }) : undefined;
+    this.idleTimeout = s.maxIdleTimeout;
+    this.peerCids = new PeerConnectionIds(s.activeConnectionIdLimit);
+    this.connRecv = new ReceiveCredit(s.initialMaxData, Math.max(s.initialMaxData, s.maxConnectionWindow));
+    this.connSend = new SendCredit(0);
+
+    let peerLimits: PeerStreamLimits = { maxBidi: 0, maxUni: 0, dataBidiLocal: 0, dataBidiRemote: 0, dataUni: 0 };
+    let scid: Uint8Array;
+    if (role === 'client') {
+      const c = config as ClientConnectionConfig;
+      const dcidLen = c.initialDcidLength ?? 8;
+      if (!(dcidLen >= 8 && dcidLen <= 20)) throw new RangeError(`initialDcidLength must be 8..20, got ${dcidLen}`);
+      this.originalDcid = new Uint8Array(dcidLen);
+      this.crypto.randomFill(this.originalDcid);
+      this.peerCids.setInitial(this.originalDcid);
+      scid = this.cidSource.generate();
+      this.addressValidated = true; // a client never limits itself
+      if (c.token) this.initialToken = c.token;
+      // 0-RTT: the remembered server transport parameters bound what we may send early.
+      if (c.tls.session !== undefined) {
+        try {
+          const remembered = decodeTransportParameters(decodeClientSession(c.tls.session).transportParameters, 'server');
+          peerLimits = this.limitsFrom(remembered);
+          this.connSend.raise(remembered.initialMaxData);
+          this.peerMaxDatagramFrameSize = remembered.maxDatagramFrameSize;
+        } catch {
+          // Unusable remembered parameters: no 0-RTT budget.
+        }
+      }
+    } else {
+      const info = server!;
+      this.originalDcid = info.originalDcid;
+      this.retrySourceCid = info.retrySourceCid;
+      scid = info.localCid;
+      this.addressValidated = info.addressValidated;
+    }
+    this.localCids = new LocalConnectionIds(this.cidSource, scid);
+    this.streams = new StreamMap(
+      role,
+      {
+        maxPeerBidi: s.initialMaxStreamsBidi,
+        maxPeerUni: s.initialMaxStreamsUni,
+        windowBidiLocal: s.initialMaxStreamDataBidiLocal,
+        windowBidiRemote: s.initialMaxStreamDataBidiRemote,
+        windowUni: s.initialMaxStreamDataUni,
+        maxStreamWindow: s.maxStreamWindow,
+      },
+      peerLimits,
+      { onPeerStreamOpened: (st) => this.emit({ type: 'streamOpened', streamId: st.id }) },
+    );
+
+    // Our transport parameters.
+    this.localParams = {
+      originalDestinationConnectionId: role === 'server' ? this.originalDcid : undefined,
+      maxIdleTimeout: s.maxIdleTimeout,
+      statelessResetToken: role === 'server' ? this.localCids.all[0]!.resetToken : undefined,
+      maxUdpPayloadSize: s.maxUdpPayloadSize,
+      initialMaxData: s.initialMaxData,
+      initialMaxStreamDataBidiLocal: s.initialMaxStreamDataBidiLocal,
+      initialMaxStreamDataBidiRemote: s.initialMaxStreamDataBidiRemote,
+      initialMaxStreamDataUni: s.initialMaxStreamDataUni,
+      initialMaxStreamsBidi: s.initialMaxStreamsBidi,
+      initialMaxStreamsUni: s.initialMaxStreamsUni,
+      ackDelayExponent: s.ackDelayExponent,
+      maxAckDelay: s.maxAckDelay,
+      disableActiveMigration: s.disableActiveMigration,
+      preferredAddress: undefined,
+      activeConnectionIdLimit: s.activeConnectionIdLimit,
+      initialSourceConnectionId: scid,
+      retrySourceConnectionId: role === 'server' ? this.retrySourceCid : undefined,
+      maxDatagramFrameSize: s.maxDatagramFrameSize,
+      versionInformation: { chosenVersion: this.version.version, availableVersions: [this.version.version] },
+      greaseQuicBit: s.greaseQuicBit,
+      disable1RttEncryption: s.disable1RttEncryption,
+    };
+    this.localParamsBytes = encodeTransportParameters(this.localParams, { senderRole: role });
+
+    // Initial keys from the client's DCID (after a Retry, the DCID the client's Initial now carries).
+    const initialDcid = role === 'client' ? this.originalDcid : server!.initialDcid;
+    this.installInitialKeys(initialDcid);
+
+    if (role === 'client') {
+      const c = config as ClientConnectionConfig;
+      this.tls = createTlsClient({ ...c.tls, crypto: this.crypto, transportParameters: this.localParamsBytes });
+    } else {
+      const c = config as ServerConnectionConfig;
+      this.tls = createTlsServer({ ...c.tls, crypto: this.crypto, transportParameters: this.localParamsBytes });
+      this.tokens = c.tokens;
+      this.hasTicketSealer = c.tls.ticketSealer !== undefined;
+    }
+    this.transmitter = new Transmitter(this);
+    this.emit({ type: 'connectionIdAdded', cid: scid, resetToken: this.localCids.all[0]!.resetToken });
+  }
+
+  /** @internal */ tokens: TokenProtector | undefined;
+
+  /** Starts a client connection: queues the ClientHello (and 0-RTT keys when resuming). */
+  static connect(config: ClientConnectionConfig, peer: PathAddress, now: number): Connection {
+    const c = new Connection('client', config, peer, now, undefined);
+    (c.tls as TlsClient).start(now);
+    c.drainTls(now);
+    return c;
+  }
+
+  /** A server connection for a client's first Initial; feed that datagram to `receive` next. */
+  static accept(config: ServerConnectionConfig, info: ServerAcceptInfo, peer: PathAddress, now: number): Connection {
+    return new Connection('server', config, peer, now, info);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Public API
+
+  /** Our connection IDs currently valid (sequence 0 first). */
+  get localConnectionIds(): readonly Uint8Array[] {
+    return this.localCids.all.map((c) => c.cid);
+  }
+
+  /** The next event, or undefined. */
+  pollEvent(): ConnectionEvent | undefined {
+    if (this.eventHead >= this.events.length) {
+      if (this.eventHead > 0) {
+        this.events.length = 0;
+        this.eventHead = 0;
+      }
+      return undefined;
+    }
+    const e = this.events[this.eventHead];
+    this.events[this.eventHead++] = undefined as unknown as ConnectionEvent;
+    return e;
+  }
+
+  /** @internal */
+  emit(e: ConnectionEvent): void {
+    this.events.push(e);
+  }
+
+  /** True once `closed` was emitted: the object can be dropped. */
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Opens a stream; undefined when the peer's stream limit is reached (STREAMS_BLOCKED is then sent). */
+  openStream(bidi: boolean): number | undefined {
+    this.assertUsable();
+    const s = this.streams.open(bidi);
+    return s?.id;
+  }
+
+  /** How many more streams of a direction may be opened now. */
+  streamsAvailable(bidi: boolean): number {
+    return this.streams.available(bidi);
+  }
+
+  /**
+   * Queues `data` (kept by reference until acknowledged: do not modify it) on a stream, with
+   * an optional FIN. Throws TypeError for an unknown stream, a receive-only stream, or a
+   * stream whose sending part is finished or reset.
+   */
+  streamWrite(streamId: number, data: Uint8Array, fin = false): void {
+    this.assertUsable();
+    const s = this.streamForWrite(streamId);
+    s.send!.write(data, fin);
+    if (s.sendState === SendState.Ready) s.sendState = SendState.Send;
+    if (fin) s.sendState = SendState.DataSent;
+    this.queueStream(s);
+  }
+
+  /** Bytes queued on a stream and not yet acknowledged (for send buffering limits). */
+  streamUnacked(streamId: number): number {
+    return this.streams.get(streamId)?.send?.unackedBytes ?? 0;
+  }
+
+  /** Remaining stream-level send credit (bytes the peer allows beyond what was sent). */
+  streamSendCredit(streamId: number): number {
+    const s = this.streams.get(streamId);
+    if (s?.send === undefined) return 0;
+    return Math.max(0, s.sendCredit.limit - s.send.length);
+  }
+
+  /**
+   * Reads up to `max` bytes from a stream. `fin` is true once everything up to the final size
+   * has been read. Returns undefined for a stream that does not exist (any more).
+   */
+  streamRead(streamId: number, max = Infinity, now = this.lastReceive): { data: Uint8Array; fin: boolean } | undefined {
+    const s = this.streams.get(streamId);
+    if (s?.recv === undefined) return undefined;
+    const r = s.recv;
+    const data = s.recvState === RecvState.ResetRecvd ? new Uint8Array(0) : r.read(max);
+    s.readableSignalled = false;
+    if (data.length > 0) this.onConsumed(s, data.length, now);
+    const fin = r.isFinished;
+    if (fin && s.recvState === RecvState.DataRecvd) {
+      s.recvState = RecvState.DataRead;
+      this.maybeForget(s);
+    }
+    return { data, fin };
+  }
+
+  /** Bytes readable on a stream right now. */
+  streamReadable(streamId: number): number {
+    const s = this.streams.get(streamId);
+    return s?.recv?.readable ?? 0;
+  }
+
+  /** Abandons our sending part with RESET_STREAM(errorCode). */
+  streamReset(streamId: number, errorCode: bigint | number): void {
+    this.assertUsable();
+    const s = this.streams.get(streamId);
+    if (s?.send === undefined) throw new TypeError(`stream ${streamId} has no sending part`);
+    if (s.sendState === SendState.DataRecvd || s.sendState >= SendState.ResetSent) return;
+    s.resetCode = BigInt(errorCode);
+    s.resetFinalSize = s.send.length;
+    s.resetPending = true;
+    s.sendState = SendState.ResetSent;
+    s.send.discard();
+    this.queueStream(s);
+  }
+
+  /** Asks the peer to stop sending (STOP_SENDING(errorCode)); data still arriving is discarded. */
+  streamStopSending(streamId: number, errorCode: bigint | number): void {
+    this.assertUsable();
+    const s = this.streams.get(streamId);
+    if (s?.recv === undefined) throw new TypeError(`stream ${streamId} has no receiving part`);
+    if (s.recvState >= RecvState.DataRecvd || s.stopSendingCode !== undefined) return;
+    s.stopSendingCode = BigInt(errorCode);
+    s.stopSendingPending = true;
+    this.queueStream(s);
+  }
+
+  /** Sets a stream's send priority (higher first). */
+  streamSetPriority(streamId: number, priority: number): void {
+    const s = this.streams.get(streamId);
+    if (s) s.priority = priority;
+  }
+
+  /** Raises the number of streams the peer may open (sends MAX_STREAMS). */
+  setPeerStreamLimit(bidi: boolean, count: number): void {
+    this.streams.setPeerStreamCount(bidi, count);
+  }
+
+  /**
+   * Queues an unreliable DATAGRAM (RFC 9221). Returns false when the peer does not accept
+   * datagrams or this one is too large for its limit or a packet.
+   */
+  sendDatagram(data: Uint8Array): boolean {
+    this.assertUsable();
+    if (this.peerMaxDatagramFrameSize === 0) return false;
+    if (data.length + 3 > this.peerMaxDatagramFrameSize || data.length > this.maxDatagramSize - 60) return false;
+    if (this.datagrams.length >= 1024) return false;
+    this.datagrams.push(data);
+    return true;
+  }
+
+  /** Largest DATAGRAM payload that fits now (0 when the peer does not accept them). */
+  get maxDatagramPayload(): number {
+    if (this.peerMaxDatagramFrameSize === 0) return 0;
+    return Math.max(0, Math.min(this.peerMaxDatagramFrameSize - 3, this.maxDatagramSize - 60));
+  }
+
+  /** The verdict on the peer's certificates after a `peerCertificates` event with `awaitingVerdict`. */
+  completeCertificateVerification(verdict: CertificateVerdict, now: number): void {
+    if (this.state === 'closed' || this.state === 'draining' || this.state === 'closing') return;
+    try {
+      this.tls.completeCertificateVerification(verdict, now);
+      this.drainTls(now);
+    } catch (e) {
+      this.failWith(e, now);
+    }
+  }
+
+  /**
+   * Closes the connection: CONNECTION_CLOSE with `errorCode` (an application error by default;
+   * a transport error code with `application: false`), then the closing state for 3×PTO.
+   * `silent` skips the CONNECTION_CLOSE (the peer learns by idle timeout or stateless reset).
+   */
+  close(errorCode: bigint | number, reason = '', now: number, opts: { application?: boolean; silent?: boolean } = {}): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    const application = opts.application ?? true;
+    const info: ConnectionCloseInfo = {
+      source: application ? 'application' : 'transport',
+      code: BigInt(errorCode),
+      frameType: 0,
+      reason,
+    };
+    if (opts.silent) {
+      this.closeInfo = info;
+      this.emit({ type: 'shutdownInitiated', info });
+      this.enterClosed();
+      return;
+    }
+    this.enterClosing(info, now);
+  }
+
+  /** Initiates a 1-RTT key update (RFC 9001 §6). Returns false when not allowed yet. */
+  initiateKeyUpdate(now: number): boolean {
+    if (!this.handshakeConfirmed || this.oneRtt === undefined || this.state !== 'established') return false;
+    if (this.oneRtt.hasPreviousKeys) return false;
+    this.oneRtt.initiateKeyUpdate();
+    this.keyDiscardDeadline = now + 3 * this.recovery.ptoDuration();
+    this.traceEvent('key_update', { generation: this.oneRtt.generation, trigger: 'local' });
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Receiving
+
+  /** Processes one UDP datagram from `from`. Never throws for anything the network sends. */
+  receive(datagram: Uint8Array, from: PathAddress, now: number): void {
+    if (this.state === 'closed' || this.state === 'draining') return;
+    this.bytesReceived += datagram.length;
+    this.stats.bytesReceived += datagram.length;
+    if (this.state === 'closing') {
+      // RFC 9000 §10.2.1: answer with CONNECTION_CLOSE, at a decreasing rate.
+      this.packetsInClosing++;
+      if ((this.packetsInClosing & (this.packetsInClosing - 1)) === 0) this.closeFrameOwed = true;
+      return;
+    }
+    try {
+      this.receiveDatagram(datagram, from, now);
+    } catch (e) {
+      this.failWith(e, now);
+    }
+  }
+
+  private receiveDatagram(datagram: Uint8Array, from: PathAddress, now: number): void {
+    const h = this.header;
+    let offset = 0;
+    let processedAny = false;
+    while (offset < datagram.length) {
+      const status = parsePacketHeader(datagram, offset, this.cidSource.length, h);
+      if (status !== HeaderStatus.Ok) {
+        if (!processedAny) this.maybeStatelessReset(datagram, now);
+        this.stats.packetsDropped++;
+        return;
+      }
+      const end = h.end;
+      const r = this.receivePacket(h, datagram, from, now);
+      if (r) processedAny = true;
+      else if (!processedAny && h.type === PacketType.OneRtt) this.maybeStatelessReset(datagram, now);
+      if (this.state === 'draining' || this.state === 'closed') return;
+      offset = end;
+    }
+  }
+
+  /** Returns true when the packet was authenticated and processed. */
+  private receivePacket(h: PacketHeader, buf: Uint8Array, from: PathAddress, now: number): boolean {
+    const type = h.type;
+    if (type === PacketType.VersionNegotiation) {
+      this.onVersionNegotiation(h, now);
+      return false;
+    }
+    if (type === PacketType.Retry) {
+      this.onRetry(h, now);
+      return false;
+    }
+    if (type === PacketType.UnknownVersion) return false;
+    if (h.version !== 0 && h.version !== this.version.version) return false;
+
+    // DCID must be ours (the server also accepts the client's original DCID in its first flight).
+    const dcid = h.dcid;
+    if (!this.localCids.has(dcid)) {
+      if (!(this.role === 'server' && (type === PacketType.Initial || type === PacketType.ZeroRtt) && this.isClientInitialDcid(dcid))) {
+        return false;
+      }
+    }
+
+    let space: SpaceState;
+    let keys: PacketProtection | OneRttProtection | undefined;
+    switch (type) {
+      case PacketType.Initial:
+        space = this.spaces[PacketSpace.Initial];
+        keys = space.recvKeys;
+        break;
+      case PacketType.Handshake:
+        space = this.spaces[PacketSpace.Handshake];
+        keys = space.recvKeys;
+        break;
+      case PacketType.ZeroRtt:
+        if (this.role === 'client') return false;
+        space = this.spaces[PacketSpace.Application];
+        keys = this.zeroRttRecv;
+        if (keys === undefined && this.earlyDataStatus === 'rejected') return false;
+        break;
+      default:
+        space = this.spaces[PacketSpace.Application];
+        keys = this.role === 'server' && !this.handshakeComplete ? undefined : this.oneRtt;
+        break;
+    }
+    if (space.discarded) return false;
+    if (keys === undefined) {
+      this.bufferPacket(buf.subarray(h.start, h.end), from);
+      return false;
+    }
+    const pnLength = keys.unprotectHeader(buf, h.start, h.pnOffset, h.end);
+    if (pnLength === 0) return false;
+    const pn = decodePacketNumber(space.largestRecv, keys.truncatedPacketNumber, pnLength * 8);
+    const payloadStart = h.pnOffset + pnLength;
+    const n = keys.openPayload(buf, h.start, payloadStart, h.end, pn);
+    if (n < 0) {
+      this.stats.packetsDropped++;
+      return false;
+    }
+    if (keys === this.oneRtt && this.oneRtt.lastOpenedWith === OpenedWith.Next) {
+      // The peer updated its keys; ours followed. Keep the old ones for ~3 PTO.
+      this.keyDiscardDeadline = now + 3 * this.recovery.ptoDuration();
+      if (!this.handshakeConfirmed) {
+        throw new QuicError(TransportError.KEY_UPDATE_ERROR, 'key update before the handshake was confirmed');
+      }
+      this.traceEvent('key_update', { generation: this.oneRtt.generation, trigger: 'remote' });
+    }
+    assertReservedBitsZero(buf[h.start]!);
+    if (space.tracker.isDuplicate(pn)) return true;
+    if (pn > space.largestRecv) space.largestRecv = pn;
+    this.stats.packetsReceived++;
+
+    if (!this.receivedFromPeer) {
+      this.receivedFromPeer = true;
+      this.peerCids.setInitial(h.scid.slice());
+    }
+    if (this.role === 'server' && type === PacketType.Handshake && !this.addressValidated) {
+      this.addressValidated = true; // RFC 9000 §8.1: a Handshake packet proves the address
+    }
+    if (n === 0) throw new QuicError(TransportError.PROTOCOL_VIOLATION, 'packet without frames');
+
+    const ackEliciting = this.processFrames(buf, payloadStart, payloadStart + n, type, space, h, from, now);
+    space.tracker.onPacketReceived(pn, ackEliciting, now, this.settings.maxAckDelay);
+    this.lastReceive = now;
+    if (this.role === 'server' && type === PacketType.Handshake) this.discardSpace(PacketSpace.Initial, now);
+    if (this.role === 'server' && type === PacketType.OneRtt && this.zeroRttRecv !== undefined && this.handshakeConfirmed) {
+      this.zeroRttRecv = undefined;
+    }
+    this.peerAddressCheck(from);
+    return true;
+  }
+
+  private isClientInitialDcid(dcid: Uint8Array): boolean {
+    // The server's Initial keys came from this DCID (original, or after our Retry, the Retry SCID).
+    return this.clientChosenDcid !== undefined && equalBytes(this.clientChosenDcid, dcid);
+  }
+
+  /** @internal Server: the DCID the client's Initial packets carry. */
+  clientChosenDcid: Uint8Array | undefined;
+
+  private processFrames(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    packetType: PacketType,
+    space: SpaceState,
+    h: PacketHeader,
+    from: PathAddress,
+    now: number,
+  ): boolean {
+    const r = this.reader;
+    r.reset(buf, start, end);
+    let ackEliciting = false;
+    while (r.pos < r.end) {
+      const f = readFrame(r);
+      assertFrameAllowed(r.frameType!, packetType, this.role);
+      if (!ackEliciting && isAckEliciting(f.type)) ackEliciting = true;
+      this.onFrame(f, r.frameType!, space, h, from, now);
+      if (this.state === 'draining' || this.state === 'closed') break;
+    }
+    return ackEliciting;
+  }
+
+  private onFrame(f: Frame, wireType: number, space: SpaceState, h: PacketHeader, from: PathAddress, now: number): void {
+    switch (f.type) {
+      case FrameType.Padding:
+      case FrameType.Ping:
+        return;
+      case FrameType.Ack:
+      case FrameType.AckEcn: {
+        const delay = space.space === PacketSpace.Application ? (f.ackDelay * 2 ** this.peerAckDelayExponent) / 1000 : 0;
+        this.recovery.onAckReceived(space.space, f.ranges, f.ranges.length >> 1, delay, now, wireType);
+        if (space.space === PacketSpace.Handshake && this.role === 'client') this.peerValidatedOurAddress = true;
+        if (space.space === PacketSpace.Application && this.role === 'client' && this.handshakeComplete && !this.handshakeConfirmed) {
+          // RFC 9001 §4.1.2: an acknowledged 1-RTT packet confirms the handshake for a client.
+          this.confirmHandshake(now);
+        }
+        return;
+      }
+      case FrameType.Crypto: {
+        const cr = space.cryptoRecv;
+        if (f.offset + f.data.length > cr.readOffset + MAX_CRYPTO_BUFFER) {
+          throw new QuicError(TransportError.CRYPTO_BUFFER_EXCEEDED, `CRYPTO data up to ${f.offset + f.data.length} exceeds the buffer`, wireType);
+        }
+        cr.insert(f.offset, f.data, false, wireType);
+        const n = cr.readable;
+        if (n > 0) {
+          const bytes = cr.read(n);
+          this.tls.receive(LEVEL_OF_SPACE[space.space]!, bytes, now);
+          this.drainTls(now);
+        }
+        return;
+      }
+      case FrameType.Stream:
+        return this.onStreamFrame(f.streamId, f.offset, f.data, f.fin, wireType, now);
+      case FrameType.ResetStream: {
+        const s = this.streams.lookup(f.streamId, wireType, true, false);
+        if (s === undefined || s.recvState === RecvState.ResetRecvd || s.recvState === RecvState.ResetRead) return;
+        const grew = s.recv!.setFinalSizeFromReset(f.finalSize, wireType);
+        s.recvCredit.onReceived(grew, wireType);
+        this.connRecv.onReceived(grew, wireType);
+        if (s.recvState === RecvState.DataRecvd || s.recvState === RecvState.DataRead) return;
+        // Bytes the application will never read still count as consumed for flow control.
+        const unread = f.finalSize - s.recv!.readOffset;
+        if (unread > 0) this.onConsumedCredit(s, unread, now);
+        s.recvState = RecvState.ResetRecvd;
+        s.peerResetCode = f.errorCode;
+        this.emit({ type: 'streamReset', streamId: s.id, errorCode: f.errorCode, finalSize: f.finalSize });
+        s.recvState = RecvState.ResetRead;
+        this.maybeForget(s);
+        return;
+      }
+      case FrameType.StopSending: {
+        const s = this.streams.lookup(f.streamId, wireType, false, true);
+        if (s === undefined) return;
+        if (s.peerStopSendingCode === undefined) {
+          s.peerStopSendingCode = f.errorCode;
+          this.emit({ type: 'streamStopSending', streamId: s.id, errorCode: f.errorCode });
+        }
+        // RFC 9000 §3.5: answer with RESET_STREAM unless all data is already sent or reset.
+        if (s.sendState === SendState.Ready || s.sendState === SendState.Send || s.sendState === SendState.DataSent) {
+          if (s.sendState !== SendState.DataSent || !s.send!.isAllAcked) {
+            s.resetCode = f.errorCode;
+            s.resetFinalSize = s.send!.length;
+            s.resetPending = true;
+            s.sendState = SendState.ResetSent;
+            s.send!.discard();
+            this.queueStream(s);
+          }
+        }
+        return;
+      }
+      case FrameType.NewToken:
+        this.emit({ type: 'newToken', token: f.token.slice() });
+        return;
+      case FrameType.MaxData:
+        if (this.connSend.raise(f.maximumData)) this.requeueBlockedStreams();
+        return;
+      case FrameType.MaxStreamData: {
+        const s = this.streams.lookup(f.streamId, wireType, false, true);
+        if (s === undefined) return;
+        if (s.sendCredit.raise(f.maximumStreamData)) {
+          this.queueStream(s);
+          if (s.writeBlocked) {
+            s.writeBlocked = false;
+            this.emit({ type: 'streamWritable', streamId: s.id });
+          }
+        }
+        return;
+      }
+      case FrameType.MaxStreamsBidi:
+      case FrameType.MaxStreamsUni: {
+        const bidi = f.type === FrameType.MaxStreamsBidi;
+        if (this.streams.onMaxStreams(bidi, f.maximumStreams)) {
+          this.emit({ type: 'streamsAvailable', bidi: this.streams.available(true), uni: this.streams.available(false) });
+        }
+        return;
+      }
+      case FrameType.DataBlocked:
+        return;
+      case FrameType.StreamDataBlocked:
+        this.streams.lookup(f.streamId, wireType, true, false);
+        return;
+      case FrameType.StreamsBlockedBidi:
+      case FrameType.StreamsBlockedUni: {
+        const bidi = f.type === FrameType.StreamsBlockedBidi;
+        if (this.streams.peerIsBlocked(bidi, f.maximumStreams)) this.emit({ type: 'peerNeedsStreams', bidi });
+        return;
+      }
+      case FrameType.NewConnectionId:
+        this.peerCids.onNewConnectionId(f.sequenceNumber, f.retirePriorTo, f.connectionId.slice(), f.statelessResetToken.slice(), wireType);
+        return;
+      case FrameType.RetireConnectionId: {
+        this.localCids.onRetire(f.sequenceNumber, h.dcid, wireType);
+        this.flushCidChanges();
+        return;
+      }
+      case FrameType.PathChallenge:
+        if (this.pathResponses.length < 8) this.pathResponses.push(f.data.slice());
+        return;
+      case FrameType.PathResponse:
+        return;
+      case FrameType.ConnectionClose:
+      case FrameType.ApplicationClose: {
+        const app = f.type === FrameType.ApplicationClose;
+        let reason = '';
+        try {
+          reason = fromUtf8(f.reason);
+        } catch {
+          reason = '(reason is not UTF-8)';
+        }
+        this.enterDraining(
+          { source: app ? 'peer-application' : 'peer-transport', code: f.errorCode, frameType: app ? 0 : f.frameType, reason },
+          now,
+        );
+        return;
+      }
+      case FrameType.HandshakeDone:
+        if (!this.handshakeConfirmed) this.confirmHandshake(now);
+        return;
+      case FrameType.Datagram: {
+        const max = this.settings.maxDatagramFrameSize;
+        if (max === 0) throw new QuicError(TransportError.PROTOCOL_VIOLATION, 'DATAGRAM frame received but not negotiated', wireType);
+        if (f.data.length > max) {
+          throw new QuicError(TransportError.PROTOCOL_VIOLATION, `DATAGRAM of ${f.data.length} bytes exceeds max_datagram_frame_size ${max}`, wireType);
+        }
+        this.emit({ type: 'datagram', data: f.data.slice() });
+        return;
+      }
+    }
+  }
+
+  private onStreamFrame(id: number, offset: number, data: Uint8Array, fin: boolean, wireType: number, now: number): void {
+    const s = this.streams.lookup(id, wireType, true, false);
+    if (s === undefined) return;
+    if (s.recvState === RecvState.ResetRecvd || s.recvState === RecvState.ResetRead) return;
+    const r = s.recv!;
+    const end = offset + data.length;
+    // Flow control first: data beyond the stream limit is an error even if it would be a duplicate.
+    if (end > s.recvCredit.limit) {
+      throw new QuicError(TransportError.FLOW_CONTROL_ERROR, `stream ${id} data up to ${end} beyond its limit ${s.recvCredit.limit}`, wireType);
+    }
+    const grew = r.insert(offset, data, fin, wireType);
+    if (grew > 0) {
+      s.recvCredit.onReceived(grew, wireType);
+      this.connRecv.onReceived(grew, wireType);
+      this.stats.streamBytesReceived += grew;
+    }
+    if (s.stopSendingCode !== undefined) {
+      // We asked the peer to stop: discard what arrives, but keep the credit flowing.
+      const n = r.readable;
+      if (n > 0) {
+        r.skip(n);
+        this.onConsumedCredit(s, n, now);
+      }
+    }
+    if (r.finalSize >= 0 && s.recvState === RecvState.Recv) s.recvState = RecvState.SizeKnown;
+    if (r.isComplete && s.recvState === RecvState.SizeKnown) s.recvState = RecvState.DataRecvd;
+    if ((r.readable > 0 || r.isComplete) && !s.readableSignalled && s.stopSendingCode === undefined) {
+      s.readableSignalled = true;
+      this.emit({ type: 'streamReadable', streamId: s.id });
+    }
+    if (s.stopSendingCode !== undefined && r.isFinished && s.recvState === RecvState.DataRecvd) {
+      s.recvState = RecvState.DataRead;
+      this.maybeForget(s);
+    }
+  }
+
+  private onConsumed(s: QuicStream, n: number, now: number): void {
+    this.onConsumedCredit(s, n, now);
+  }
+
+  /** The application consumed `n` bytes of stream `s`: maybe advertise more credit. */
+  private onConsumedCredit(s: QuicStream, n: number, now: number): void {
+    s.recvCredit.onConsumed(n);
+    this.connRecv.onConsumed(n);
+    const srtt = this.rtt.smoothedRtt;
+    if (s.recvState === RecvState.Recv && s.recvCredit.nextLimit(now, srtt) >= 0) {
+      s.maxStreamDataPending = true;
+      this.connRecv.ensureWindow(s.recvCredit.window * 2);
+      this.queueStream(s);
+    }
+    if (this.connRecv.nextLimit(now, srtt) >= 0) this.maxDataPending = true;
+  }
+
+  private onVersionNegotiation(h: PacketHeader, now: number): void {
+    // RFC 9000 §6.2: only a client that has not yet received anything else acts on it.
+    if (this.role !== 'client' || this.receivedFromPeer || this.retried) return;
+    if (!equalBytes(h.dcid, this.localCids.initial ?? new Uint8Array(0)) || !equalBytes(h.scid, this.originalDcid)) return;
+    const versions = h.supportedVersions;
+    if (versions.includes(this.version.version)) return; // must be ignored
+    const info: ConnectionCloseInfo = {
+      source: 'version-negotiation',
+      code: BigInt(TransportError.VERSION_NEGOTIATION_ERROR),
+      frameType: 0,
+      reason: `server supports versions ${versions.map((v) => '0x' + v.toString(16)).join(', ')}, not 0x${this.version.version.toString(16)}`,
+    };
+    this.closeInfo = info;
+    this.emit({ type: 'shutdownInitiated', info });
+    this.enterClosed();
+    void now;
+  }
+
+  private onRetry(h: PacketHeader, now: number): void {
+    // RFC 9000 §17.2.5.2: one Retry at most, before any other server packet.
+    if (this.role !== 'client' || this.retried || this.receivedFromPeer) return;
+    if (!equalBytes(h.dcid, this.localCids.initial ?? new Uint8Array(0))) return;
+    if (h.tokenLength === 0) return;
+    if (!verifyRetryIntegrity(this.crypto, this.version, this.originalDcid, h.packet)) return;
+    if (equalBytes(h.scid, this.originalDcid)) return;
+    this.retried = true;
+    this.retrySourceCid = h.scid.slice();
+    this.initialToken = h.token.slice();
+    this.peerCids.setInitial(this.retrySourceCid);
+    this.installInitialKeys(this.retrySourceCid);
+    // Everything sent in Initial packets is to be sent again under the new keys.
+    const q = this.recovery.sent[PacketSpace.Initial];
+    for (let i = q.start; i < q.end; i++) {
+      const p = q.at(i);
+      if (p.state === 0) this.onPacketLost(PacketSpace.Initial, p);
+    }
+    const bytes = q.clear();
+    if (bytes > 0) this.cc.onPacketsDiscarded(bytes);
+    this.recovery.ptoCount = 0;
+    this.recovery.setTimer(now);
+    this.traceEvent('retry_received', { token_length: this.initialToken.length });
+  }
+
+  private installInitialKeys(dcid: Uint8Array): void {
+    const init = createInitialProtection(this.crypto, this.version, dcid);
+    const sp = this.spaces[PacketSpace.Initial];
+    sp.sendKeys = this.role === 'client' ? init.client : init.server;
+    sp.recvKeys = this.role === 'client' ? init.server : init.client;
+    if (this.role === 'server') this.clientChosenDcid = dcid;
+  }
+
+  private bufferPacket(packet: Uint8Array, from: PathAddress): void {
+    if (this.buffered.length >= MAX_BUFFERED_PACKETS) return;
+    this.buffered.push({ data: packet.slice(), from });
+  }
+
+  private replayBuffered(now: number): void {
+    if (this.buffered.length === 0) return;
+    const list = this.buffered.splice(0);
+    for (const b of list) {
+      if (this.state === 'closed' || this.state === 'draining') return;
+      this.receiveDatagram(b.data, b.from, now);
+    }
+  }
+
+  private maybeStatelessReset(datagram: Uint8Array, now: number): void {
+    // RFC 9000 §10.3.1: a datagram ending in a known reset token, at least 21 bytes long.
+    if (datagram.length < 21 || (datagram[0]! & 0x80) !== 0) return;
+    if (!this.peerCids.isStatelessReset(datagram.subarray(datagram.length - 16))) return;
+    const info: ConnectionCloseInfo = { source: 'stateless-reset', code: 0n, frameType: 0, reason: 'stateless reset' };
+    this.closeInfo = info;
+    this.emit({ type: 'shutdownInitiated', info });
+    this.enterClosed();
+    void now;
+  }
+
+  private peerAddressCheck(from: PathAddress): void {
+    const p = this.peerAddress;
+    if (p.address === from.address && p.port === from.port) return;
+    // A rebinding or migration: follow the peer's newest address on a non-probing packet.
+    this.peerAddress = from;
+    this.emit({ type: 'peerAddressChanged', address: from });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // TLS
+
+  /** @internal Moves TLS output into CRYPTO streams and acts on TLS events. */
+  drainTls(now: number): void {
+    for (let out = this.tls.pollOutput(); out !== undefined; out = this.tls.pollOutput()) {
+      const sp = out.level === 'initial' ? 0 : out.level === 'handshake' ? 1 : 2;
+      this.spaces[sp]!.cryptoSend.write(out.data);
+    }
+    for (let e = this.tls.pollEvent(); e !== undefined; e = this.tls.pollEvent()) this.onTlsEvent(e, now);
+  }
+
+  private onTlsEvent(e: TlsEvent, now: number): void {
+    switch (e.type) {
+      case 'secret': {
+        const read = e.direction === 'read';
+        if (e.level === 'handshake') {
+          const keys = createPacketProtection(this.crypto, e.suite, this.version, e.secret);
+          const sp = this.spaces[PacketSpace.Handshake];
+          if (read) sp.recvKeys = keys;
+          else sp.sendKeys = keys;
+          if (read) this.replayBuffered(now);
+        } else if (e.level === 'zeroRtt') {
+          const keys = createPacketProtection(this.crypto, e.suite, this.version, e.secret);
+          if (read) {
+            this.zeroRttRecv = keys;
+            this.replayBuffered(now);
+          } else this.zeroRttSend = keys;
+        } else {
+          if (read) this.oneRttSecrets.read = e.secret;
+          else this.oneRttSecrets.write = e.secret;
+          this.oneRttSecrets.suite = e.suite;
+          const { read: rs, write: ws } = this.oneRttSecrets;
+          if (rs !== undefined && ws !== undefined && this.oneRtt === undefined) {
+            this.oneRtt = new OneRttProtection(this.crypto, e.suite, this.version, ws, rs);
+            this.oneRttSecrets = {};
+            if (this.role === 'client') this.zeroRttSend = undefined;
+            this.replayBuffered(now);
+          }
+        }
+        return;
+      }
+      case 'peerTransportParameters':
+        this.onPeerTransportParameters(e.data, now);
+        return;
+      case 'peerCertificates':
+        this.emit({ type: 'peerCertificates', chain: e.chain, verification: e.verification, awaitingVerdict: e.awaitingVerdict, request: e.request });
+        return;
+      case 'clientHello':
+        return;
+      case 'earlyData':
+        this.earlyDataStatus = e.status;
+        if (this.role === 'client') {
+          this.emit({ type: 'earlyData', status: e.status });
+          if (e.status === 'rejected') this.onEarlyDataRejected(now);
+        } else if (e.status === 'rejected') {
+          this.zeroRttRecv = undefined;
+        }
+        return;
+      case 'handshakeComplete':
+        this.onHandshakeComplete(e, now);
+        return;
+      case 'sessionTicket':
+        this.emit({ type: 'sessionTicket', ticket: e.session });
+        return;
+    }
+  }
+
+  private onHandshakeComplete(e: Extract<TlsEvent, { type: 'handshakeComplete' }>, now: number): void {
+    this.handshakeComplete = true;
+    this.alpn = e.alpn;
+    if (e.earlyData !== 'not-offered') this.earlyDataStatus = e.earlyData;
+    if (this.state === 'handshake') this.state = 'established';
+    this.emit({
+      type: 'handshakeCompleted',
+      alpn: e.alpn,
+      resumed: e.resumed,
+      earlyData: e.earlyData,
+      peerCertificates: e.peerCertificates,
+      serverName: e.serverName,
+      cipherSuite: e.cipherSuite,
+    });
+    if (this.role === 'server') {
+      this.handshakeDonePending = true;
+      this.confirmHandshake(now);
+      const srv = this.tls as TlsServer;
+      if (this.settings.issueSessionTicket && this.hasTicketSealer) {
+        try {
+          srv.sendSessionTicket(now, { earlyDataContext: this.earlyDataContext() });
+          this.drainTls(now);
+        } catch {
+          // No ticket: resumption simply is not offered.
+        }
+      }
+      if (this.settings.issueNewToken && this.tokens !== undefined) {
+        this.newTokenPending = this.tokens.seal(TokenKind.NewToken, this.peerAddress.address, now);
+      }
+      this.replayBuffered(now);
+    }
+  }
+
+  /** @internal */ hasTicketSealer = false;
+
+  /** What 0-RTT acceptance depends on: the limits we promised (RFC 9000 §7.4.1). */
+  private earlyDataContext(): Uint8Array {
+    const p = this.localParams;
+    return encodeTransportParameters({
+      initialMaxData: p.initialMaxData,
+      initialMaxStreamDataBidiLocal: p.initialMaxStreamDataBidiLocal,
+      initialMaxStreamDataBidiRemote: p.initialMaxStreamDataBidiRemote,
+      initialMaxStreamDataUni: p.initialMaxStreamDataUni,
+      initialMaxStreamsBidi: p.initialMaxStreamsBidi,
+      initialMaxStreamsUni: p.initialMaxStreamsUni,
+      maxDatagramFrameSize: p.maxDatagramFrameSize,
+      activeConnectionIdLimit: p.activeConnectionIdLimit,
+    });
+  }
+
+  private onEarlyDataRejected(now: number): void {
+    // RFC 9000 §7.4.2 / RFC 9001 §4.6.2: everything sent in 0-RTT is lost; resend it in 1-RTT.
+    this.zeroRttSend = undefined;
+    const q = this.recovery.sent[PacketSpace.Application];
+    for (let i = q.start; i < q.end; i++) {
+      const p = q.at(i);
+      if (p.zeroRtt && p.state === 0) {
+        q.markLost(p, now);
+        this.onPacketLost(PacketSpace.Application, p);
+      }
+    }
+  }
+
+  private onPeerTransportParameters(data: Uint8Array, now: number): void {
+    const peer = this.role === 'client' ? 'server' : 'client';
+    const p = decodeTransportParameters(data, peer);
+    // RFC 9000 §7.3: authenticate the connection IDs.
+    const fail = (why: string): never => {
+      throw new QuicError(TransportError.TRANSPORT_PARAMETER_ERROR, why);
+    };
+    if (p.initialSourceConnectionId === undefined) fail('initial_source_connection_id missing');
+    if (this.role === 'client') {
+      if (!equalBytes(p.initialSourceConnectionId!, this.peerCids.active)) fail('initial_source_connection_id does not match the server SCID');
+      if (p.originalDestinationConnectionId === undefined || !equalBytes(p.originalDestinationConnectionId, this.originalDcid)) {
+        fail('original_destination_connection_id does not match');
+      }
+      if (this.retried) {
+        if (p.retrySourceConnectionId === undefined || !equalBytes(p.retrySourceConnectionId, this.retrySourceCid!)) fail('retry_source_connection_id does not match the Retry');
+      } else if (p.retrySourceConnectionId !== undefined) fail('retry_source_connection_id without a Retry');
+      if (p.statelessResetToken) this.peerCids.setInitial(this.peerCids.active, p.statelessResetToken);
+    } else {
+      const clientScid = this.peerCids.active;
+      if (!equalBytes(p.initialSourceConnectionId!, clientScid)) fail('initial_source_connection_id does not match the client SCID');
+    }
+    if (p.versionInformation !== undefined && p.versionInformation.chosenVersion !== this.version.version) {
+      throw new QuicError(TransportError.VERSION_NEGOTIATION_ERROR, 'version_information chosen version differs from the version in use');
+    }
+    this.peerParams = p;
+    this.peerAckDelayExponent = p.ackDelayExponent;
+    this.recovery.peerMaxAckDelay = p.maxAckDelay;
+    this.peerMaxDatagramFrameSize = p.maxDatagramFrameSize;
+    if (p.maxIdleTimeout > 0 && (this.idleTimeout === 0 || p.maxIdleTimeout < this.idleTimeout)) this.idleTimeout = p.maxIdleTimeout;
+    this.connSend.raise(p.initialMaxData);
+    this.streams.setPeerLimits(this.limitsFrom(p));
+    this.localCids.setPeerLimit(p.activeConnectionIdLimit);
+    this.flushCidChanges();
+    this.requeueBlockedStreams();
+    for (const s of this.streams.values()) if (s.local && s.send !== undefined) this.queueStream(s);
+    this.transmitter.onPeerMaxUdpPayload(Math.min(p.maxUdpPayloadSize, this.settings.mtuDiscoveryMax));
+    void now;
+  }
+
+  private limitsFrom(p: TransportParameters): PeerStreamLimits {
+    return {
+      maxBidi: p.initialMaxStreamsBidi,
+      maxUni: p.initialMaxStreamsUni,
+      dataBidiLocal: p.initialMaxStreamDataBidiLocal,
+      dataBidiRemote: p.initialMaxStreamDataBidiRemote,
+      dataUni: p.initialMaxStreamDataUni,
+    };
+  }
+
+  private confirmHandshake(now: number): void {
+    if (this.handshakeConfirmed) return;
+    this.handshakeConfirmed = true;
+    this.peerValidatedOurAddress = true;
+    this.recovery.onHandshakeConfirmed(now);
+    this.discardSpace(PacketSpace.Initial, now);
+    this.discardSpace(PacketSpace.Handshake, now);
+    this.emit({ type: 'handshakeConfirmed' });
+    this.transmitter.onHandshakeConfirmed(now);
+  }
+
+  /** @internal Drops a space's keys and state (RFC 9001 §4.9). */
+  discardSpace(space: PacketSpace, now: number): void {
+    const sp = this.spaces[space];
+    if (sp.discarded) return;
+    sp.discarded = true;
+    sp.sendKeys = undefined;
+    sp.recvKeys = undefined;
+    this.recovery.discardSpace(space, now);
+  }
+
+  private flushCidChanges(): void {
+    const l = this.localCids;
+    for (const cid of l.added) {
+      const c = l.all.find((x) => x.cid === cid);
+      this.emit({ type: 'connectionIdAdded', cid, resetToken: c?.resetToken ?? this.cidSource.resetToken(cid) });
+    }
+    for (const cid of l.retired) this.emit({ type: 'connectionIdRetired', cid });
+    l.added.length = 0;
+    l.retired.length = 0;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Streams (internal)
+
+  private streamForWrite(id: number): QuicStream {
+    const s = this.streams.get(id);
+    if (s === undefined) throw new TypeError(`stream ${id} does not exist`);
+    if (s.send === undefined) throw new TypeError(`stream ${id} is receive-only`);
+    if (s.sendState === SendState.DataSent || s.sendState === SendState.DataRecvd) throw new TypeError(`stream ${id} was already finished (FIN sent)`);
+    if (s.sendState >= SendState.ResetSent) throw new TypeError(`stream ${id} was reset`);
+    return s;
+  }
+
+  /** @internal Puts a stream in the send queue if it is not there. */
+  queueStream(s: QuicStream): void {
+    if (s.queued) return;
+    s.queued = true;
+    this.sendQueue.push(s);
+  }
+
+  private requeueBlockedStreams(): void {
+    for (const s of this.streams.values()) {
+      if (s.send !== undefined && s.send.unsentBytes > 0) this.queueStream(s);
+    }
+  }
+
+  /** @internal Forgets a stream once both parts are terminal. */
+  maybeForget(s: QuicStream): void {
+    if (!s.isClosed) return;
+    if (this.streams.get(s.id) !== s) return;
+    this.streams.remove(s);
+    this.emit({ type: 'streamClosed', streamId: s.id });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Acknowledgement and loss of what we sent (RecoveryHost)
+
+  onPacketAcked(space: PacketSpace, p: SentPacket): void {
+    if (p.ackLargest >= 0) this.spaces[space].tracker.onAckAcknowledged(p.ackLargest);
+    const f = p.frames;
+    for (let i = 0; i < f.length; ) {
+      const kind = f[i]!;
+      switch (kind) {
+        case SentFrame.Stream: {
+          const s = this.streams.get(f[i + 1]!);
+          if (s?.send !== undefined) {
+            s.send.onAcked(f[i + 2]!, f[i + 3]!, f[i + 4] === 1);
+            if (s.sendState === SendState.DataSent && s.send.isAllAcked) {
+              s.sendState = SendState.DataRecvd;
+              this.emit({ type: 'streamSendComplete', streamId: s.id });
+              this.maybeForget(s);
+            }
+          }
+          break;
+        }
+        case SentFrame.Crypto:
+          this.spaces[space].cryptoSend.onAcked(f[i + 1]!, f[i + 2]!, false);
+          break;
+        case SentFrame.ResetStream: {
+          const s = this.streams.get(f[i + 1]!);
+          if (s !== undefined && s.sendState === SendState.ResetSent) {
+            s.sendState = SendState.ResetRecvd;
+            this.maybeForget(s);
+          }
+          break;
+        }
+        case SentFrame.MtuProbe:
+          this.transmitter.onMtuProbeAcked(p.size);
+          break;
+        default:
+          break;
+      }
+      i += 1 + SENT_FRAME_FIELDS[kind]!;
+    }
+  }
+
+  onPacketLost(space: PacketSpace, p: SentPacket): void {
+    const f = p.frames;
+    for (let i = 0; i < f.length; ) {
+      const kind = f[i]!;
+      switch (kind) {
+        case SentFrame.Stream: {
+          const s = this.streams.get(f[i + 1]!);
+          if (s?.send !== undefined && s.sendState < SendState.ResetSent) {
+            s.send.onLost(f[i + 2]!, f[i + 3]!, f[i + 4] === 1);
+            this.queueStream(s);
+          }
+          break;
+        }
+        case SentFrame.Crypto: {
+          const sp = this.spaces[space];
+          if (!sp.discarded) sp.cryptoSend.onLost(f[i + 1]!, f[i + 2]!, false);
+          break;
+        }
+        case SentFrame.ResetStream: {
+          const s = this.streams.get(f[i + 1]!);
+          if (s !== undefined && s.sendState === SendState.ResetSent) {
+            s.resetPending = true;
+            this.queueStream(s);
+          }
+          break;
+        }
+        case SentFrame.StopSending: {
+          const s = this.streams.get(f[i + 1]!);
+          if (s !== undefined && s.recvState < RecvState.DataRecvd) {
+            s.stopSendingPending = true;
+            this.queueStream(s);
+          }
+          break;
+        }
+        case SentFrame.MaxData:
+          this.maxDataPending = true;
+          break;
+        case SentFrame.MaxStreamData: {
+          const s = this.streams.get(f[i + 1]!);
+          if (s !== undefined && s.recvState === RecvState.Recv) {
+            s.maxStreamDataPending = true;
+            this.queueStream(s);
+          }
+          break;
+        }
+        case SentFrame.MaxStreams:
+          this.streams.maxStreamsPending[f[i + 1]!] = true;
+          break;
+        case SentFrame.DataBlocked:
+          this.connSend.onBlockedLost(f[i + 1]!);
+          break;
+        case SentFrame.StreamDataBlocked: {
+          const s = this.streams.get(f[i + 1]!);
+          if (s !== undefined) {
+            s.sendCredit.onBlockedLost(f[i + 2]!);
+            this.queueStream(s);
+          }
+          break;
+        }
+        case SentFrame.StreamsBlocked: {
+          const d = f[i + 1]!;
+          if (this.streams.localLimit[d] === f[i + 2]!) this.streams.streamsBlockedOwed[d] = f[i + 2]!;
+          break;
+        }
+        case SentFrame.NewConnectionId: {
+          const seq = f[i + 1]!;
+          if (this.localCids.get(seq) !== undefined && !this.localCids.pending.includes(seq)) this.localCids.pending.push(seq);
+          break;
+        }
+        case SentFrame.RetireConnectionId:
+          this.peerCids.retirePending.push(f[i + 1]!);
+          break;
+        case SentFrame.HandshakeDone:
+          this.handshakeDonePending = true;
+          break;
+        case SentFrame.NewToken:
+          this.transmitter.onNewTokenLost();
+          break;
+        case SentFrame.MtuProbe:
+          this.transmitter.onMtuProbeLost(p.size);
+          break;
+      }
+      i += 1 + SENT_FRAME_FIELDS[kind]!;
+    }
+  }
+
+  peerCompletedAddressValidation(): boolean {
+    return this.role === 'server' || this.peerValidatedOurAddress || this.handshakeConfirmed;
+  }
+
+  atAmplificationLimit(): boolean {
+    return !this.addressValidated && this.bytesSent >= 3 * this.bytesReceived;
+  }
+
+  hasHandshakeKeys(): boolean {
+    return this.spaces[PacketSpace.Handshake].sendKeys !== undefined;
+  }
+
+  isAppLimited(): boolean {
+    return this.appLimited;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Sending and timers
+
+  /**
+   * Writes the next datagram into `buf` (at least 1200 bytes; up to the path MTU is used) and
+   * returns its length, or 0 when nothing is to be sent now. The destination is `peerAddress`.
+   */
+  pollTransmitInto(buf: Uint8Array, now: number): number {
+    if (this.state === 'closed' || this.state === 'draining') return 0;
+    const n = this.transmitter.build(buf, now);
+    if (n > 0) {
+      this.bytesSent += n;
+      this.stats.bytesSent += n;
+      this.lastSend = now;
+    }
+    return n;
+  }
+
+  private txBuffer: Uint8Array | undefined;
+
+  /** Like `pollTransmitInto`, into a buffer owned by the connection (valid until the next call). */
+  pollTransmit(now: number): { data: Uint8Array; to: PathAddress } | undefined {
+    this.txBuffer ??= new Uint8Array(65536);
+    const n = this.pollTransmitInto(this.txBuffer, now);
+    return n === 0 ? undefined : { data: this.txBuffer.subarray(0, n), to: this.peerAddress };
+  }
+
+  /** @internal An ack-eliciting packet went out. */
+  onAckElicitingSent(now: number): void {
+    // RFC 9000 §10.1: the idle timer restarts on the first ack-eliciting packet sent after receiving.
+    if (this.lastAckElicitingSend <= this.lastReceive) this.lastAckElicitingSend = now;
+  }
+
+  /** When `handleTimeout` must run next (undefined: no timer). */
+  nextDeadline(): number | undefined {
+    if (this.state === 'closed') return undefined;
+    let t = this.closeDeadline;
+    if (this.state === 'closing' || this.state === 'draining') return t;
+    const r = this.recovery.deadline;
+    if (r < t) t = r;
+    const idle = this.idleDeadline();
+    if (idle < t) t = idle;
+    if (this.keyDiscardDeadline < t) t = this.keyDiscardDeadline;
+    for (let i = 0; i < 3; i++) {
+      const sp = this.spaces[i]!;
+      if (!sp.discarded && sp.tracker.ackDeadline < t) t = sp.tracker.ackDeadline;
+    }
+    const tx = this.transmitter.deadline();
+    if (tx < t) t = tx;
+    return t === Infinity ? undefined : t;
+  }
+
+  private idleDeadline(): number {
+    let t = Infinity;
+    if (!this.handshakeComplete && this.settings.handshakeIdleTimeout > 0) t = this.createdAt + this.settings.handshakeIdleTimeout;
+    if (this.idleTimeout > 0) {
+      const last = Math.max(this.lastReceive, this.lastAckElicitingSend);
+      const idle = last + Math.max(this.idleTimeout, 3 * this.recovery.ptoDuration());
+      if (idle < t) t = idle;
+    }
+    return t;
+  }
+
+  /** Runs whatever timers are due at `now`. */
+  handleTimeout(now: number): void {
+    if (this.state === 'closed') return;
+    try {
+      if (now >= this.closeDeadline) {
+        this.enterClosed();
+        return;
+      }
+      if (this.state === 'closing' || this.state === 'draining') return;
+      if (now >= this.idleDeadline()) {
+        const handshake = !this.handshakeComplete && this.settings.handshakeIdleTimeout > 0 && now >= this.createdAt + this.settings.handshakeIdleTimeout;
+        const info: ConnectionCloseInfo = {
+          source: handshake ? 'handshake-timeout' : 'idle-timeout',
+          code: BigInt(TransportError.NO_ERROR),
+          frameType: 0,
+          reason: handshake ? 'handshake did not complete in time' : 'idle timeout',
+        };
+        this.closeInfo = info;
+        this.emit({ type: 'shutdownInitiated', info });
+        this.enterClosed();
+        return;
+      }
+      if (now >= this.keyDiscardDeadline) {
+        this.keyDiscardDeadline = Infinity;
+        this.oneRtt?.discardPreviousKeys();
+      }
+      if (now >= this.recovery.deadline) this.recovery.onTimeout(now);
+      this.transmitter.onTimeout(now);
+    } catch (e) {
+      this.failWith(e, now);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Closing
+
+  private assertUsable(): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') {
+      throw new TypeError(`connection is ${this.state}`);
+    }
+  }
+
+  /** @internal Ends the connection because of an error raised while processing. */
+  failWith(e: unknown, now: number): void {
+    if (this.state === 'closed' || this.state === 'draining' || this.state === 'closing') return;
+    const q =
+      e instanceof QuicError
+        ? e
+        : new QuicError(TransportError.INTERNAL_ERROR, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+    this.traceEvent('connection_error', { code: transportErrorName(q.code), reason: q.reason, stack: e instanceof Error && !(e instanceof QuicError) ? e.stack : undefined });
+    this.enterClosing({ source: 'transport', code: BigInt(q.code), frameType: q.frameType ?? 0, reason: q.reason }, now);
+  }
+
+  private enterClosing(info: ConnectionCloseInfo, now: number): void {
+    this.closeInfo = info;
+    this.state = 'closing';
+    this.closeFrameOwed = true;
+    this.closeDeadline = now + 3 * this.recovery.ptoDuration();
+    this.emit({ type: 'shutdownInitiated', info });
+  }
+
+  private enterDraining(info: ConnectionCloseInfo, now: number): void {
+    if (this.state === 'closing') {
+      // Both sides closed: no need to wait for more from the peer beyond the drain period.
+      this.state = 'draining';
+      return;
+    }
+    this.closeInfo = info;
+    this.state = 'draining';
+    this.closeDeadline = now + 3 * this.recovery.ptoDuration();
+    this.emit({ type: 'shutdownInitiated', info });
+  }
+
+  private enterClosed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeDeadline = Infinity;
+    this.localCids.retireAll();
+    for (const cid of this.localCids.retired) this.emit({ type: 'connectionIdRetired', cid });
+    this.localCids.retired.length = 0;
+    if (!this.closedEmitted) {
+      this.closedEmitted = true;
+      this.emit({ type: 'closed', info: this.closeInfo ?? { source: 'application', code: 0n, frameType: 0, reason: '' } });
+    }
+  }
+
+  /** @internal */
+  traceEvent(name: string, data: Record<string, unknown>): void {
+    this.trace?.(name, data);
+  }
+}
