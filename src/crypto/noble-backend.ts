@@ -4,7 +4,7 @@
  * HKDF from @noble/hashes; x25519, P-256/P-384 ECDH, ECDSA and Ed25519 from @noble/curves;
  * RSA (which noble lacks) from ./rsa.ts; key containers parsed by ./der.ts.
  */
-import { gcm, unsafe as aesUnsafe } from '@noble/ciphers/aes.js';
+import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -20,15 +20,13 @@ import {
   type AeadAlgorithm,
   type CryptoBackend,
   type HashAlgorithm,
-  type HeaderProtection,
-  type HeaderProtectionAlgorithm,
   type IncrementalHash,
   type KeyExchangeGroup,
   type KeyShare,
   type SignatureVerifier,
   type Signer,
 } from './backend.js';
-import { chacha20Block, chacha20KeyWords } from './chacha20-block.js';
+import { createNobleHeaderProtection } from './noble-header-protection.js';
 import { DerReader, DerTag, oidToString, readAlgorithmIdentifier, type DerElement } from './der.js';
 import {
   parseRsaPrivateKey,
@@ -103,56 +101,6 @@ class NobleChaCha20Poly1305 implements Aead {
       return -1;
     }
     return n;
-  }
-}
-
-class NobleAesHeaderProtection implements HeaderProtection {
-  private readonly roundKeys: Uint32Array;
-  /** 4-byte-aligned scratch block: noble's block function views it as 32-bit words. */
-  private readonly block = new Uint8Array(16);
-  constructor(
-    readonly algorithm: HeaderProtectionAlgorithm,
-    key: Uint8Array,
-  ) {
-    const want = algorithm === 'aes-128-ecb' ? 16 : 32;
-    if (key.length !== want) throw new TypeError(`${algorithm} header protection needs a ${want}-byte key, got ${key.length}`);
-    // Expanded once per key; noble's public ECB API would redo the key schedule per packet.
-    this.roundKeys = aesUnsafe.expandKeyLE(key.slice());
-  }
-  mask(sample: Uint8Array, out: Uint8Array): void {
-    const b = this.block;
-    for (let i = 0; i < 16; i++) b[i] = sample[i]!;
-    aesUnsafe.encryptBlock(this.roundKeys, b);
-    for (let i = 0; i < 5; i++) out[i] = b[i]!;
-  }
-}
-
-class NobleChaChaHeaderProtection implements HeaderProtection {
-  readonly algorithm = 'chacha20' as const;
-  private readonly keyWords: Uint32Array;
-  private readonly words = new Uint32Array(16);
-  constructor(key: Uint8Array) {
-    if (key.length !== 32) throw new TypeError(`chacha20 header protection needs a 32-byte key, got ${key.length}`);
-    this.keyWords = chacha20KeyWords(key);
-  }
-  mask(sample: Uint8Array, out: Uint8Array): void {
-    // RFC 9001 §5.4.4: counter = sample[0..4] little-endian, nonce = sample[4..16].
-    const s = sample;
-    const w = this.words;
-    chacha20Block(
-      this.keyWords,
-      s[0]! | (s[1]! << 8) | (s[2]! << 16) | (s[3]! << 24),
-      s[4]! | (s[5]! << 8) | (s[6]! << 16) | (s[7]! << 24),
-      s[8]! | (s[9]! << 8) | (s[10]! << 16) | (s[11]! << 24),
-      s[12]! | (s[13]! << 8) | (s[14]! << 16) | (s[15]! << 24),
-      w,
-    );
-    const w0 = w[0]!;
-    out[0] = w0 & 0xff;
-    out[1] = (w0 >>> 8) & 0xff;
-    out[2] = (w0 >>> 16) & 0xff;
-    out[3] = w0 >>> 24;
-    out[4] = w[1]! & 0xff;
   }
 }
 
@@ -452,11 +400,7 @@ export const nobleBackend: CryptoBackend = {
     if (alg === 'aes-128-gcm' || alg === 'aes-256-gcm') return new NobleAesGcm(alg, key);
     throw new TypeError(`unsupported AEAD ${String(alg)}`);
   },
-  createHeaderProtection(alg, key) {
-    if (alg === 'chacha20') return new NobleChaChaHeaderProtection(key);
-    if (alg === 'aes-128-ecb' || alg === 'aes-256-ecb') return new NobleAesHeaderProtection(alg, key);
-    throw new TypeError(`unsupported header protection ${String(alg)}`);
-  },
+  createHeaderProtection: createNobleHeaderProtection,
   hash: (alg, data) => hashFunction(alg)(data),
   createHash: (alg) => new NobleIncrementalHash(hashFunction(alg).create() as unknown as NobleHashState),
   hmac: hmacBytes,

@@ -41,6 +41,8 @@ import {
 
 const TAG = 16;
 const ZERO5 = new Uint8Array(5);
+/** Shared by every AEAD call, so sealing a packet does not allocate an options object. */
+const AEAD_OPTIONS = { authTagLength: TAG } as const;
 
 function asBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -61,7 +63,7 @@ class NodeAead implements Aead {
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, dst: Uint8Array): number {
-    const c = createCipheriv(this.cipherName as 'aes-128-gcm', this.key, nonce, { authTagLength: TAG }) as CipherGCM;
+    const c = createCipheriv(this.cipherName as 'aes-128-gcm', this.key, nonce, AEAD_OPTIONS) as CipherGCM;
     c.setAAD(aad);
     const n = src.length;
     const ct = c.update(src);
@@ -74,7 +76,7 @@ class NodeAead implements Aead {
   open(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, dst: Uint8Array): number {
     const n = src.length - TAG;
     if (n < 0) return -1;
-    const d = createDecipheriv(this.cipherName as 'aes-128-gcm', this.key, nonce, { authTagLength: TAG });
+    const d = createDecipheriv(this.cipherName as 'aes-128-gcm', this.key, nonce, AEAD_OPTIONS);
     d.setAuthTag(src.subarray(n));
     d.setAAD(aad);
     const pt = d.update(src.subarray(0, n));

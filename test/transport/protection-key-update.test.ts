@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { nodeBackend } from '../../src/crypto/node-backend.js';
 import { nobleBackend } from '../../src/crypto/noble-backend.js';
+import { defaultCrypto } from '../../src/crypto/index.js';
 import type { CryptoBackend } from '../../src/crypto/backend.js';
 import { OneRttProtection, OpenedWith, nextGenerationSecret } from '../../src/transport/key-update.js';
 import { createHeaderProtector, createPayloadProtector, type PacketProtectionSuite } from '../../src/transport/protection.js';
@@ -13,7 +14,7 @@ function vectors(name: string): Record<string, any> {
   return JSON.parse(readFileSync(new URL(`../../../shared/vectors/${name}`, import.meta.url), 'utf8'));
 }
 
-const BACKENDS: readonly CryptoBackend[] = [nodeBackend, nobleBackend];
+const BACKENDS: readonly CryptoBackend[] = [nodeBackend, nobleBackend, defaultCrypto];
 const VERSIONS = [
   { name: 'v1', vec: vectors('rfc9001-initial.json'), params: versionParameters(QUIC_V1)! },
   { name: 'v2', vec: vectors('rfc9369-v2.json'), params: versionParameters(QUIC_V2)! },

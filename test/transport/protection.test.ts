@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { nodeBackend } from '../../src/crypto/node-backend.js';
 import { nobleBackend } from '../../src/crypto/noble-backend.js';
+import { defaultCrypto } from '../../src/crypto/index.js';
 import { hkdfLabel } from '../../src/crypto/hkdf-label.js';
 import type { CryptoBackend } from '../../src/crypto/backend.js';
 import {
@@ -25,7 +26,7 @@ function vectors(name: string): Record<string, any> {
   return JSON.parse(readFileSync(new URL(`../../../shared/vectors/${name}`, import.meta.url), 'utf8'));
 }
 
-const BACKENDS: readonly CryptoBackend[] = [nodeBackend, nobleBackend];
+const BACKENDS: readonly CryptoBackend[] = [nodeBackend, nobleBackend, defaultCrypto];
 const VERSIONS = [
   { name: 'v1 (RFC 9001)', vec: vectors('rfc9001-initial.json'), params: versionParameters(QUIC_V1)! },
   { name: 'v2 (RFC 9369)', vec: vectors('rfc9369-v2.json'), params: versionParameters(QUIC_V2)! },
