@@ -66,7 +66,24 @@ export function nowMs(): number {
 }
 
 const DATAGRAM_ROOM = 1500;
-const POOL_CHUNK = 1 << 20;
+const POOL_CHUNK = 4 << 20;
+
+/**
+ * The largest UDP payload a path can carry when the OS tells us without probing: loopback
+ * (65535-byte IP packets: 65507 bytes of UDP payload over IPv4, 65527 over IPv6). Other paths
+ * start from the transport default and rely on PMTU discovery.
+ */
+export function knownPathMtuCeiling(address: string): number | undefined {
+  if (address === '::1') return 65527;
+  if (address.startsWith('127.') || address.startsWith('::ffff:127.')) return 65507;
+  return undefined;
+}
+
+function withPathDefaults(address: string, transport: Partial<TransportSettings> | undefined): Partial<TransportSettings> {
+  const ceiling = knownPathMtuCeiling(address);
+  if (ceiling === undefined || transport?.mtuDiscoveryMax !== undefined) return transport ?? {};
+  return { ...transport, mtuDiscoveryMax: ceiling };
+}
 /** Datagrams one connection may send per flush before yielding to the event loop. */
 const MAX_BURST = 64;
 
@@ -168,7 +185,7 @@ export class QuicEndpoint {
       crypto: this.crypto,
       connectionIds: this.cids,
       tls: options.tls,
-      transport: { ...this.options.transport, ...options.transport },
+      transport: withPathDefaults(host, { ...this.options.transport, ...options.transport }),
       ...(options.token ? { token: options.token } : {}),
       ...(options.version !== undefined ? { version: options.version } : {}),
       ...(this.options.trace ? { trace: (n: string, d: Record<string, unknown>) => this.options.trace!(ec!, n, d) } : {}),
@@ -293,9 +310,10 @@ export class QuicEndpoint {
       return undefined;
     }
     let ec: EndpointConnection | undefined;
+    const base: ServerConnectionConfig = { ...cfg, transport: withPathDefaults(from.address, cfg.transport) };
     const config: ServerConnectionConfig = this.options.trace
-      ? { ...cfg, trace: (n: string, d: Record<string, unknown>) => this.options.trace!(ec!, n, d) }
-      : cfg;
+      ? { ...base, trace: (n: string, d: Record<string, unknown>) => this.options.trace!(ec!, n, d) }
+      : base;
     const conn = Connection.accept(
       config,
       {
@@ -370,12 +388,13 @@ export class QuicEndpoint {
     const conn = ec.conn;
     ec.pendingBurst = false;
     for (let i = 0; i < MAX_BURST; i++) {
-      if (this.poolOffset + DATAGRAM_ROOM > this.pool.length) {
+      const room = conn.datagramRoom;
+      if (this.poolOffset + room > this.pool.length) {
         // Datagrams handed to the socket keep views of the old chunk until sent.
         this.pool = new Uint8Array(POOL_CHUNK);
         this.poolOffset = 0;
       }
-      const view = this.pool.subarray(this.poolOffset, this.poolOffset + DATAGRAM_ROOM);
+      const view = this.pool.subarray(this.poolOffset, this.poolOffset + room);
       const n = conn.pollTransmitInto(view, now);
       if (n === 0) return false;
       const to = conn.peerAddress;

@@ -33,7 +33,11 @@ export interface TransportSettings {
   maxUdpPayloadSize: number;
   /** Largest UDP payload we send before path MTU discovery raises it; ≥ 1200. */
   initialMaxDatagramSize: number;
-  /** Probe for a larger path MTU (RFC 8899 DPLPMTUD) up to this size; 0 disables probing. */
+  /**
+   * Probe for a larger path MTU (RFC 8899 DPLPMTUD) up to this UDP payload size once the
+   * handshake is confirmed; at most 1200 disables probing. The UDP endpoint raises the default
+   * to the loopback interface's limit for loopback peers.
+   */
   mtuDiscoveryMax: number;
   /** max_datagram_frame_size we advertise; 0 = DATAGRAM frames not accepted. */
   maxDatagramFrameSize: number;

@@ -165,7 +165,9 @@ export class Connection implements RecoveryHost {
   private closedEmitted = false;
   private packetsInClosing = 0;
   private keyDiscardDeadline = Infinity;
-  private readonly transmitter: Transmitter;
+  /** First packet number sent with the current 1-RTT keys. */
+  private keyPhaseStartPn = 0;
+  /** @internal */ readonly transmitter: Transmitter;
   /** @internal Application-limited (nothing to send while the window had room). */
   appLimited = true;
   private readonly trace: ((name: string, data: Record<string, unknown>) => void) | undefined;
@@ -511,7 +513,11 @@ export class Connection implements RecoveryHost {
   initiateKeyUpdate(now: number): boolean {
     if (!this.handshakeConfirmed || this.oneRtt === undefined || this.state !== 'established') return false;
     if (this.oneRtt.hasPreviousKeys) return false;
+    // RFC 9001 §6.1: not before a packet sent with the current keys was acknowledged (else the
+    // peer, still on the previous keys, could not tell this update from the last one).
+    if (this.recovery.largestAcked[PacketSpace.Application]! < this.keyPhaseStartPn) return false;
     this.oneRtt.initiateKeyUpdate();
+    this.keyPhaseStartPn = this.spaces[PacketSpace.Application].nextPn;
     this.keyDiscardDeadline = now + 3 * this.recovery.ptoDuration();
     this.traceEvent('key_update', { generation: this.oneRtt.generation, trigger: 'local' });
     return true;
@@ -619,6 +625,7 @@ export class Connection implements RecoveryHost {
     if (keys === this.oneRtt && this.oneRtt.lastOpenedWith === OpenedWith.Next) {
       // The peer updated its keys; ours followed. Keep the old ones for ~3 PTO.
       this.keyDiscardDeadline = now + 3 * this.recovery.ptoDuration();
+      this.keyPhaseStartPn = this.spaces[PacketSpace.Application].nextPn;
       if (!this.handshakeConfirmed) {
         throw new QuicError(TransportError.KEY_UPDATE_ERROR, 'key update before the handshake was confirmed');
       }
@@ -1371,6 +1378,11 @@ export class Connection implements RecoveryHost {
       this.lastSend = now;
     }
     return n;
+  }
+
+  /** Size of the buffer `pollTransmitInto` needs for the next datagram. */
+  get datagramRoom(): number {
+    return this.transmitter.datagramRoom;
   }
 
   private txBuffer: Uint8Array | undefined;

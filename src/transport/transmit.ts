@@ -72,8 +72,15 @@ export class Transmitter {
   private mtuFailures = 0;
   private mtuNextProbe = Infinity;
   private newTokenInFlight = false;
+  /** Why sending stopped, counted per `build` call that sent nothing ack-eliciting. */
+  readonly stats = { cwndLimited: 0, pacingLimited: 0, amplificationLimited: 0, empty: 0 };
 
   constructor(private readonly c: Connection) {}
+
+  /** Largest datagram the next `build` may write (a pending PMTU probe may exceed the current MTU). */
+  get datagramRoom(): number {
+    return Math.max(this.c.maxDatagramSize, this.mtuProbeInFlight ? 0 : this.mtuProbeSize);
+  }
 
   /** When the transmitter wants to run (pacing, keep-alive, MTU probe), or Infinity. */
   deadline(): number {
@@ -160,7 +167,10 @@ export class Transmitter {
     if (!c.addressValidated) {
       const budget = 3 * c.bytesReceived - c.bytesSent;
       if (budget < limit) limit = budget;
-      if (limit < 64) return 0;
+      if (limit < 64) {
+        this.stats.amplificationLimited++;
+        return 0;
+      }
     }
     const rec = c.recovery;
     const probing = rec.probes[0]! > 0 || rec.probes[1]! > 0 || rec.probes[2]! > 0;
@@ -171,7 +181,10 @@ export class Transmitter {
       if (wait > 0) {
         this.pacingDeadline = now + wait;
         mayElicit = false;
+        this.stats.pacingLimited++;
       }
+    } else if (!mayElicit) {
+      this.stats.cwndLimited++;
     }
     if (!mayElicit && !probing) c.appLimited = false;
 
@@ -199,7 +212,10 @@ export class Transmitter {
       }
     }
     if (this.packetCount === 0) {
-      if (mayElicit) c.appLimited = true;
+      if (mayElicit) {
+        c.appLimited = true;
+        this.stats.empty++;
+      }
       return 0;
     }
     // RFC 9000 §14.1: pad datagrams with Initial packets (client always; server when ack-eliciting).
