@@ -254,11 +254,13 @@ export class PayloadProtector {
    * Decrypts `buf[payloadStart, packetEnd)` (ciphertext and tag) in place, authenticating the
    * unprotected header `buf[headerStart, payloadStart)`. Returns the plaintext length, or -1
    * when the packet fails authentication (or is shorter than a tag); the buffer is then
-   * unchanged beyond what header-protection removal did.
+   * unchanged beyond what header-protection removal did. A packet number beyond 2^53 − 1,
+   * which only a peer skipping absurdly far ahead can produce, also gives -1.
    */
   open(buf: Uint8Array, headerStart: number, payloadStart: number, packetEnd: number, packetNumber: number): number {
     checkRange(buf, headerStart, payloadStart, 'packet header');
     checkRange(buf, payloadStart, packetEnd, 'payload');
+    if (packetNumber > Number.MAX_SAFE_INTEGER) return -1;
     const nonce = this.nonceFor(packetNumber);
     const n = this.aead.open(
       nonce,

@@ -308,6 +308,12 @@ describe('misuse and malformed input', () => {
     expect(prot.openPayload(buf, 0, 30, 40, 0)).toBe(-1);
   });
 
+  it('a decoded packet number beyond 2^53 - 1 (a peer skipping far ahead) fails to open instead of throwing', () => {
+    const buf = new Uint8Array(60);
+    expect(prot.openPayload(buf, 0, 5, 60, 2 ** 60)).toBe(-1);
+    expect(() => prot.openPayload(buf, 0, 5, 60, -1)).toThrow(RangeError);
+  });
+
   it('a traffic secret of the wrong length is a TypeError', () => {
     expect(() => createPacketProtection(nodeBackend, INITIAL_SUITE, versionParameters(QUIC_V1)!, new Uint8Array(48))).toThrow(TypeError);
   });
