@@ -24,8 +24,9 @@ import type { VersionParameters } from './version.js';
 
 /** AEAD tag length for every QUIC AEAD. */
 export const AEAD_TAG_LENGTH = 16;
-/** Header protection samples 16 bytes starting 4 bytes after the packet number's start. */
+/** Header protection samples ciphertext starting 4 bytes after the packet number's start (RFC 9001 §5.4.2). */
 export const HP_SAMPLE_OFFSET = 4;
+/** Length of the header-protection sample. */
 export const HP_SAMPLE_LENGTH = 16;
 const IV_LENGTH = 12;
 const TWO_POW_32 = 4294967296;
