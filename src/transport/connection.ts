@@ -33,7 +33,7 @@ import { Recovery, type RecoveryHost } from './recovery.js';
 import { verifyRetryIntegrity } from './retry-integrity.js';
 import type { Role } from './role.js';
 import { RttEstimator } from './rtt.js';
-import { PacketSpace, type SentPacket } from './sent-packets.js';
+import { PacketSpace, SentState, type SentPacket } from './sent-packets.js';
 import { SENT_FRAME_FIELDS, SentFrame } from './sent-frames.js';
 import { RecvState, SendState, type QuicStream } from './stream.js';
 import { StreamRecvBuffer } from './stream-recv-buffer.js';
@@ -1346,6 +1346,45 @@ export class Connection implements RecoveryHost {
     }
   }
 
+  /**
+   * A PTO fired: the probes should carry data the peer may be missing, not just a PING
+   * (RFC 9002 §6.2.4). Where a probed space has nothing new to send, the CRYPTO and STREAM
+   * data of its oldest unacknowledged packet is queued again (the packet stays in flight).
+   */
+  private queueProbeData(): void {
+    const rec = this.recovery;
+    for (let space = 0 as PacketSpace; space <= PacketSpace.Application; space++) {
+      if (rec.probes[space]! === 0 || this.spaces[space].discarded) continue;
+      if (this.spaces[space].cryptoSend.hasSendable(Infinity)) continue;
+      if (space === PacketSpace.Application && this.sendQueue.length > 0) continue;
+      const q = rec.sent[space];
+      for (let i = q.start; i < q.end; i++) {
+        const p = q.at(i);
+        if (p.state !== SentState.Outstanding || !p.ackEliciting || p.mtuProbe) continue;
+        this.requeueData(space, p);
+        break;
+      }
+    }
+  }
+
+  /** Queues the CRYPTO and STREAM data of packet `p` for sending again. */
+  private requeueData(space: PacketSpace, p: SentPacket): void {
+    const f = p.frames;
+    for (let i = 0; i < f.length; ) {
+      const kind = f[i]!;
+      if (kind === SentFrame.Crypto) {
+        this.spaces[space].cryptoSend.onLost(f[i + 1]!, f[i + 2]!, false);
+      } else if (kind === SentFrame.Stream) {
+        const s = this.streams.get(f[i + 1]!);
+        if (s?.send !== undefined && s.sendState < SendState.ResetSent) {
+          s.send.onLost(f[i + 2]!, f[i + 3]!, f[i + 4] === 1);
+          this.queueStream(s);
+        }
+      }
+      i += 1 + SENT_FRAME_FIELDS[kind]!;
+    }
+  }
+
   peerCompletedAddressValidation(): boolean {
     return this.role === 'server' || this.peerValidatedOurAddress || this.handshakeConfirmed;
   }
@@ -1456,7 +1495,10 @@ export class Connection implements RecoveryHost {
         this.keyDiscardDeadline = Infinity;
         this.oneRtt?.discardPreviousKeys();
       }
-      if (now >= this.recovery.deadline) this.recovery.onTimeout(now);
+      if (now >= this.recovery.deadline) {
+        this.recovery.onTimeout(now);
+        this.queueProbeData();
+      }
       this.transmitter.onTimeout(now);
     } catch (e) {
       this.failWith(e, now);
