@@ -34,6 +34,7 @@ async function server(port: number, cert: string, key: string): Promise<void> {
       tls: { alpn: ['perf'], credentials: { certificateChain: readCertificateChainFile(cert), privateKey: readPrivateKeyFile(key) } },
     },
   });
+  let serverCpu0: NodeJS.CpuUsage | undefined;
   ep.onConnection = (c: EndpointConnection) => {
     const heads = new Map<number, Uint8Array[]>();
     c.setEventHandler((e) => {
@@ -45,6 +46,7 @@ async function server(port: number, cert: string, key: string): Promise<void> {
           if (r === undefined || (r.data.length === 0 && !r.fin)) break;
           parts.push(r.data);
           if (r.fin) {
+            serverCpu0 = process.cpuUsage();
             const head = Buffer.concat(parts);
             let n = Number(head.readBigUInt64BE(0));
             // Queue everything at once: the stream keeps the chunks by reference.
@@ -57,8 +59,8 @@ async function server(port: number, cert: string, key: string): Promise<void> {
           }
         }
       } else if (e.type === 'closed') {
-        const cpu = process.cpuUsage();
-        process.stdout.write(`SERVERCPU ${((cpu.user + cpu.system) / 1e6).toFixed(3)}\n`);
+        const cpu = process.cpuUsage(serverCpu0);
+        process.stdout.write(`SERVERCPU ${((cpu.user + cpu.system) / 1e6).toFixed(3)} user=${(cpu.user / 1e6).toFixed(3)} sys=${(cpu.system / 1e6).toFixed(3)}\n`);
         if (process.env.PUREQUIC_BENCH_DEBUG) {
           const conn = c.conn;
           process.stderr.write(
@@ -76,7 +78,8 @@ async function server(port: number, cert: string, key: string): Promise<void> {
 
 /** perf client: requests `bytes` and reads them; prints a RESULT line. */
 async function client(port: number, bytes: number): Promise<void> {
-  const ep = await QuicEndpoint.bind({ host: '127.0.0.1' });
+  const win = Number(process.env.PUREQUIC_BENCH_WINDOW ?? 0);
+  const ep = await QuicEndpoint.bind({ host: '127.0.0.1', ...(win > 0 ? { transport: { maxConnectionWindow: win, maxStreamWindow: win, initialMaxData: win } } : {}) });
   const c = ep.connect('127.0.0.1', port, { tls: { alpn: ['perf'], serverName: 'localhost', verify: 'none' } });
   await c.handshake();
   const cpu0 = process.cpuUsage();
@@ -105,6 +108,7 @@ async function client(port: number, bytes: number): Promise<void> {
   const st = c.conn.stats;
   process.stdout.write(
     `RESULT impl=purequic bytes=${got} secs=${secs.toFixed(3)} MBps=${(got / 1e6 / secs).toFixed(1)} cpu=${((cpu.user + cpu.system) / 1e6).toFixed(3)} ` +
+      `user=${(cpu.user / 1e6).toFixed(3)} sys=${(cpu.system / 1e6).toFixed(3)} ` +
       `pkts_in=${st.packetsReceived} mtu=${c.conn.maxDatagramSize}\n`,
   );
   c.close(0, 'done');
@@ -173,7 +177,7 @@ async function main(): Promise<void> {
     const res = await Promise.race([cli.wait('RESULT'), cli.exited.then((c) => `FAILED exit ${c}`)]);
     const srvCpu = await Promise.race([srv.wait('SERVERCPU'), new Promise<string>((r) => setTimeout(() => r('SERVERCPU NaN'), 3000))]);
     srv.kill();
-    console.log(res, `server_cpu=${srvCpu.split(' ')[1]}`);
+    console.log(res, `server_cpu=${srvCpu.split(' ').slice(1).join(' ')}`);
     // node:tls over TCP, two processes.
     const tport = 20000 + Math.floor(Math.random() * 20000);
     const tsrv = run(process.execPath, [tlsBench, 'server', '--port', String(tport), '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem')]);

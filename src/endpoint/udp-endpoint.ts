@@ -5,7 +5,7 @@ import { defaultCrypto } from '../crypto/index.js';
 import { verifyCertificateChain } from '../tls/certificates.js';
 import { createTicketSealer } from '../tls/session.js';
 import { Connection } from '../transport/connection.js';
-import type { ClientConnectionConfig, ServerConnectionConfig, TransportSettings } from '../transport/connection-config.js';
+import { defaultTransportSettings, type ClientConnectionConfig, type ServerConnectionConfig, type TransportSettings } from '../transport/connection-config.js';
 import type { ConnectionEvent, PathAddress } from '../transport/events.js';
 import { HeaderStatus, PacketHeader, PacketType, parsePacketHeader } from '../transport/packet.js';
 import { TokenKind, TokenProtector } from '../transport/token.js';
@@ -79,10 +79,25 @@ export function knownPathMtuCeiling(address: string): number | undefined {
   return undefined;
 }
 
-function withPathDefaults(address: string, transport: Partial<TransportSettings> | undefined): Partial<TransportSettings> {
+/**
+ * Defaults that depend on the path and the socket: the PMTU search ceiling of a loopback path,
+ * and receive windows no larger than the socket's receive buffer — like TCP's receive window,
+ * flow-control credit is what keeps a fast sender from overrunning a slower receiver, and
+ * credit beyond what the kernel can queue only turns into datagrams dropped at the socket.
+ * Explicit settings win.
+ */
+function withPathDefaults(address: string, transport: Partial<TransportSettings> | undefined, recvBuffer: number): Partial<TransportSettings> {
+  const t: Partial<TransportSettings> = { ...transport };
   const ceiling = knownPathMtuCeiling(address);
-  if (ceiling === undefined || transport?.mtuDiscoveryMax !== undefined) return transport ?? {};
-  return { ...transport, mtuDiscoveryMax: ceiling };
+  if (ceiling !== undefined && t.mtuDiscoveryMax === undefined) t.mtuDiscoveryMax = ceiling;
+  if (recvBuffer > 0) {
+    const cap = Math.max(256 * 1024, Math.floor(recvBuffer * 0.75));
+    const d = defaultTransportSettings();
+    if (t.maxConnectionWindow === undefined) t.maxConnectionWindow = Math.min(d.maxConnectionWindow, cap);
+    if (t.maxStreamWindow === undefined) t.maxStreamWindow = Math.min(d.maxStreamWindow, cap);
+    if (t.initialMaxData === undefined) t.initialMaxData = Math.min(d.initialMaxData, t.maxConnectionWindow);
+  }
+  return t;
 }
 /** Datagrams one connection may send per flush before yielding to the event loop. */
 const MAX_BURST = 64;
@@ -110,6 +125,8 @@ export class QuicEndpoint {
   private readonly tokens: TokenProtector | undefined;
   private readonly serverConfig: ServerConnectionConfig | undefined;
   private closed = false;
+  /** The socket's receive buffer as the OS granted it (0 if unknown). */
+  private readonly recvBufferSize: number;
   private pool: Uint8Array = new Uint8Array(POOL_CHUNK);
   private poolOffset = 0;
   /** Called for every connection a client opens to this (server) endpoint, right after its first Initial. */
@@ -122,6 +139,14 @@ export class QuicEndpoint {
     readonly options: EndpointOptions,
   ) {
     this.socket = socket;
+    let rb = 0;
+    try {
+      // Linux reports double the requested size (it counts bookkeeping overhead); halve it.
+      rb = Math.floor(socket.getRecvBufferSize() / 2);
+    } catch {
+      rb = 0;
+    }
+    this.recvBufferSize = rb;
     this.crypto = options.crypto ?? defaultCrypto;
     this.cids = new EndpointConnectionIds(this.crypto, options.connectionIdLength ?? 8, options.resetKey);
     if (options.server) {
@@ -185,7 +210,7 @@ export class QuicEndpoint {
       crypto: this.crypto,
       connectionIds: this.cids,
       tls: options.tls,
-      transport: withPathDefaults(host, { ...this.options.transport, ...options.transport }),
+      transport: withPathDefaults(host, { ...this.options.transport, ...options.transport }, this.recvBufferSize),
       ...(options.token ? { token: options.token } : {}),
       ...(options.version !== undefined ? { version: options.version } : {}),
       ...(this.options.trace ? { trace: (n: string, d: Record<string, unknown>) => this.options.trace!(ec!, n, d) } : {}),
@@ -310,7 +335,7 @@ export class QuicEndpoint {
       return undefined;
     }
     let ec: EndpointConnection | undefined;
-    const base: ServerConnectionConfig = { ...cfg, transport: withPathDefaults(from.address, cfg.transport) };
+    const base: ServerConnectionConfig = { ...cfg, transport: withPathDefaults(from.address, cfg.transport, this.recvBufferSize) };
     const config: ServerConnectionConfig = this.options.trace
       ? { ...base, trace: (n: string, d: Record<string, unknown>) => this.options.trace!(ec!, n, d) }
       : base;

@@ -213,7 +213,7 @@ export class Connection implements RecoveryHost {
     ];
     this.rtt = new RttEstimator(s.initialRtt);
     this.maxDatagramSize = s.initialMaxDatagramSize;
-    const ccSettings = { maxDatagramSize: this.maxDatagramSize, ...(s.initialWindowPackets !== undefined ? { initialWindowPackets: s.initialWindowPackets } : {}) };
+    const ccSettings = { maxDatagramSize: this.maxDatagramSize, hyStart: true, ...(s.initialWindowPackets !== undefined ? { initialWindowPackets: s.initialWindowPackets } : {}) };
     this.cc = createCongestionController(s.congestionControl, ccSettings);
     this.recovery = new Recovery(this.rtt, this.cc, this);
     this.pacer = s.pacing ? new Pacer({ maxDatagramSize: this.maxDatagramSize }) : undefined;
@@ -403,7 +403,8 @@ export class Connection implements RecoveryHost {
     const s = this.streams.get(streamId);
     if (s?.recv === undefined) return undefined;
     const r = s.recv;
-    const data = s.recvState === RecvState.ResetRecvd ? new Uint8Array(0) : r.read(max);
+    // After the peer's RESET_STREAM, buffered data is abandoned (its credit was already returned).
+    const data = s.recvState >= RecvState.ResetRecvd ? new Uint8Array(0) : r.read(max);
     s.readableSignalled = false;
     if (data.length > 0) this.onConsumed(s, data.length, now);
     const fin = r.isFinished;
@@ -417,7 +418,8 @@ export class Connection implements RecoveryHost {
   /** Bytes readable on a stream right now. */
   streamReadable(streamId: number): number {
     const s = this.streams.get(streamId);
-    return s?.recv?.readable ?? 0;
+    if (s === undefined || s.recvState >= RecvState.ResetRecvd) return 0;
+    return s.recv?.readable ?? 0;
   }
 
   /** Abandons our sending part with RESET_STREAM(errorCode). */
@@ -427,7 +429,7 @@ export class Connection implements RecoveryHost {
     if (s?.send === undefined) throw new TypeError(`stream ${streamId} has no sending part`);
     if (s.sendState === SendState.DataRecvd || s.sendState >= SendState.ResetSent) return;
     s.resetCode = BigInt(errorCode);
-    s.resetFinalSize = s.send.length;
+    s.resetFinalSize = s.send.sentOffset; // RFC 9000 §4.5: the bytes sent, not those queued
     s.resetPending = true;
     s.sendState = SendState.ResetSent;
     s.send.discard();
@@ -747,7 +749,7 @@ export class Connection implements RecoveryHost {
         if (s.sendState === SendState.Ready || s.sendState === SendState.Send || s.sendState === SendState.DataSent) {
           if (s.sendState !== SendState.DataSent || !s.send!.isAllAcked) {
             s.resetCode = f.errorCode;
-            s.resetFinalSize = s.send!.length;
+            s.resetFinalSize = s.send!.sentOffset; // RFC 9000 §4.5: the bytes sent, not those queued
             s.resetPending = true;
             s.sendState = SendState.ResetSent;
             s.send!.discard();
@@ -782,11 +784,18 @@ export class Connection implements RecoveryHost {
         }
         return;
       }
+      // BLOCKED frames are surfaced when they concern the limit in force (a stale one, for a
+      // limit we have since raised, says nothing new).
       case FrameType.DataBlocked:
+        if (f.maximumData >= this.connRecv.limit) this.emit({ type: 'peerDataBlocked', limit: f.maximumData });
         return;
-      case FrameType.StreamDataBlocked:
-        this.streams.lookup(f.streamId, wireType, true, false);
+      case FrameType.StreamDataBlocked: {
+        const s = this.streams.lookup(f.streamId, wireType, true, false);
+        if (s !== undefined && f.maximumStreamData >= s.recvCredit.limit && s.recvState === RecvState.Recv) {
+          this.emit({ type: 'peerStreamDataBlocked', streamId: s.id, limit: f.maximumStreamData });
+        }
         return;
+      }
       case FrameType.StreamsBlockedBidi:
       case FrameType.StreamsBlockedUni: {
         const bidi = f.type === FrameType.StreamsBlockedBidi;

@@ -73,7 +73,7 @@ export class Transmitter {
   private mtuNextProbe = Infinity;
   private newTokenInFlight = false;
   /** Why sending stopped, counted per `build` call that sent nothing ack-eliciting. */
-  readonly stats = { cwndLimited: 0, pacingLimited: 0, amplificationLimited: 0, empty: 0 };
+  readonly stats = { cwndLimited: 0, pacingLimited: 0, amplificationLimited: 0, empty: 0, flowControlLimited: 0 };
 
   constructor(private readonly c: Connection) {}
 
@@ -615,9 +615,13 @@ export class Transmitter {
     const sentBefore = send.sentOffset;
     const limit = Math.min(s.sendCredit.limit, sentBefore + c.connSend.available);
     const off = send.peek(limit);
-    if (off < 0) return p;
-    const hdr = 1 + varintLength(s.id) + (off !== 0 ? varintLength(off) : 0) + 2;
-    const room = Math.min(end - p - hdr, 16383);
+    if (off < 0) {
+      if (send.unsentBytes > 0) this.stats.flowControlLimited++;
+      return p;
+    }
+    const base = 1 + varintLength(s.id) + (off !== 0 ? varintLength(off) : 0);
+    // The Length field takes 2 bytes up to 16383, 4 above (large PMTUs).
+    const room = end - p - base - (end - p - base - 2 > 16383 ? 4 : 2);
     if (room <= 0 && !(send.unsentBytes === 0 && send.isFinQueued)) return p;
     const len = send.take(off, Math.max(0, room), limit);
     const fin = send.takenFin;
