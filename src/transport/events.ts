@@ -77,6 +77,10 @@ export type ConnectionEvent =
   | { readonly type: 'streamsAvailable'; readonly bidi: number; readonly uni: number }
   /** The peer is blocked on the stream limit we gave it (STREAMS_BLOCKED). */
   | { readonly type: 'peerNeedsStreams'; readonly bidi: boolean }
+  /** The peer has data to send but is blocked by our connection limit `limit` (DATA_BLOCKED). */
+  | { readonly type: 'peerDataBlocked'; readonly limit: number }
+  /** The peer has data to send on a stream but is blocked by our stream limit `limit` (STREAM_DATA_BLOCKED). */
+  | { readonly type: 'peerStreamDataBlocked'; readonly streamId: number; readonly limit: number }
   /** An unreliable datagram arrived (RFC 9221). */
   | { readonly type: 'datagram'; readonly data: Uint8Array }
   /** Client: a resumption ticket (opaque bytes to pass back as `session` later). */
