@@ -430,7 +430,7 @@ export async function verifyCertificateChain(chain: readonly Uint8Array[], optio
   }
   const leafVerdict = leafProblem(leaf, purpose, leafWhere);
   if (leafVerdict) return leafVerdict;
-  if (options.serverName !== undefined && !matchesServerNameIn(leaf.pki, options.serverName)) {
+  if (options.serverName !== undefined && !matchesServerNameIn(leaf.der, options.serverName)) {
     return fail(TlsAlert.bad_certificate, `certificate is not valid for host ${options.serverName}`);
   }
   return { ok: true };
@@ -551,7 +551,7 @@ function explainFailure(
 export function matchesServerName(certDer: Uint8Array, name: string): boolean {
   if (typeof name !== 'string') throw new TypeError(`name must be a string, got ${typeof name}`);
   const p = parseCertificate(certDer);
-  return typeof p !== 'string' && matchesServerNameIn(p.pki, name);
+  return typeof p !== 'string' && matchesServerNameIn(p.der, name);
 }
 
 /**

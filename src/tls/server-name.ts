@@ -5,14 +5,10 @@
  * entries (compared as bytes, so `::1` equals `0:0:0:0:0:0:0:1`). The subject common name is
  * never consulted.
  */
+import 'reflect-metadata'; // @peculiar/x509's dependency injection needs the Reflect metadata API
 import { domainToASCII } from 'node:url';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import { SubjectAlternativeNameExtension, X509Certificate } from '@peculiar/x509';
 import { equalBytes } from '../util/bytes.js';
-
-const SUBJECT_ALT_NAME = '2.5.29.17';
-const GENERAL_NAME_DNS = 2;
-const GENERAL_NAME_IP = 7;
 
 const IPV4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
@@ -117,24 +113,33 @@ function dnsNameMatches(pattern: string, host: string): boolean {
   return dot > 0 && host.slice(dot + 1) === rest;
 }
 
-/** subjectAltName dNSName and iPAddress entries of a parsed certificate. */
-function subjectAltNames(cert: pkijs.Certificate): { dns: string[]; ip: Uint8Array[] } {
+/**
+ * subjectAltName dNSName and iPAddress entries of a DER certificate, read with @peculiar/x509
+ * (iPAddress entries come back as text and are turned into bytes again for comparison).
+ */
+function subjectAltNames(certDer: Uint8Array): { dns: string[]; ip: Uint8Array[] } {
   const dns: string[] = [];
   const ip: Uint8Array[] = [];
-  for (const ext of cert.extensions ?? []) {
-    if (ext.extnID !== SUBJECT_ALT_NAME || !(ext.parsedValue instanceof pkijs.AltName)) continue;
-    for (const gn of ext.parsedValue.altNames) {
-      if (gn.type === GENERAL_NAME_DNS && typeof gn.value === 'string') dns.push(gn.value);
-      else if (gn.type === GENERAL_NAME_IP && gn.value instanceof asn1js.OctetString) ip.push(gn.value.valueBlock.valueHexView);
+  let ext: SubjectAlternativeNameExtension | null;
+  try {
+    ext = new X509Certificate(certDer).getExtension(SubjectAlternativeNameExtension);
+  } catch {
+    return { dns, ip };
+  }
+  for (const gn of ext?.names.items ?? []) {
+    if (gn.type === 'dns') dns.push(gn.value);
+    else if (gn.type === 'ip') {
+      const bytes = parseIpAddress(gn.value);
+      if (bytes) ip.push(bytes);
     }
   }
   return { dns, ip };
 }
 
-/** Whether the pkijs-parsed certificate's subjectAltName covers `name` (see `matchesServerName`). */
-export function matchesServerNameIn(cert: pkijs.Certificate, name: string): boolean {
+/** Whether the DER certificate's subjectAltName covers `name` (see `matchesServerName`). */
+export function matchesServerNameIn(certDer: Uint8Array, name: string): boolean {
   const address = parseIpAddress(name);
-  const san = subjectAltNames(cert);
+  const san = subjectAltNames(certDer);
   if (address) return san.ip.some((entry) => equalBytes(entry, address));
   const host = normaliseHostName(name);
   return host !== undefined && san.dns.some((pattern) => dnsNameMatches(pattern, host));
