@@ -22,6 +22,8 @@ export interface RecoveryHost {
 const PACKET_THRESHOLD = 3;
 const MAX_PACKET_THRESHOLD = 64;
 const TIME_THRESHOLD = 9 / 8;
+/** Largest time threshold the adaptive widening reaches (in RTTs). */
+const MAX_TIME_THRESHOLD = 2;
 const PERSISTENT_CONGESTION_THRESHOLD = 3;
 
 /**
@@ -50,6 +52,8 @@ export class Recovery {
   deadline = Infinity;
   /** Packet reordering threshold; grows when a loss proves spurious. */
   packetThreshold = PACKET_THRESHOLD;
+  /** Time reordering threshold as a multiple of the RTT; grows when a loss proves spurious. */
+  timeThreshold = TIME_THRESHOLD;
   private firstRttSampleTime = -1;
   private lossEventSeq = 0;
   private lossEventRemaining = 0;
@@ -106,7 +110,7 @@ export class Recovery {
         if (p.pn < lo) break;
         if (p.state === SentState.Acked) continue;
         if (p.state === SentState.Lost) {
-          this.onSpuriousLoss(space, p, largest);
+          this.onSpuriousLoss(space, p, largest, now);
           p.state = SentState.Acked;
           this.host.onPacketAcked(space, p);
           continue;
@@ -243,7 +247,7 @@ export class Recovery {
     const largestAcked = this.largestAcked[space]!;
     this.lossTime[space] = Infinity;
     if (largestAcked < 0) return;
-    const lossDelay = Math.max(TIME_THRESHOLD * Math.max(this.rtt.latestRtt, this.rtt.smoothedRtt), RttEstimator.GRANULARITY);
+    const lossDelay = Math.max(this.timeThreshold * Math.max(this.rtt.latestRtt, this.rtt.smoothedRtt), RttEstimator.GRANULARITY);
     let lostBytes = 0;
     let lostCount = 0;
     let largestLostSentTime = -Infinity;
@@ -315,11 +319,16 @@ export class Recovery {
 
   private readonly lostScratch: SentPacket[] = [];
 
-  private onSpuriousLoss(space: PacketSpace, p: SentPacket, largestAcked: number): void {
+  private onSpuriousLoss(space: PacketSpace, p: SentPacket, largestAcked: number, now: number): void {
     this.spuriousLosses++;
-    // Reordering deeper than the threshold: widen it so the next such reordering is tolerated.
+    // Reordering deeper than the thresholds: widen them so the next such reordering is tolerated
+    // (RFC 9002 §6.1.1-6.1.2 allow adaptive thresholds). In time, the packet took `now - timeSent`
+    // to be acknowledged where the threshold allowed less.
     const depth = largestAcked - p.pn + 1;
     if (depth > this.packetThreshold) this.packetThreshold = Math.min(depth, MAX_PACKET_THRESHOLD);
+    const rtt = Math.max(this.rtt.latestRtt, this.rtt.smoothedRtt);
+    const took = rtt > 0 ? (now - p.timeSent) / rtt : 0;
+    if (took > this.timeThreshold) this.timeThreshold = Math.min(took, MAX_TIME_THRESHOLD);
     if (p.lossEvent !== 0 && p.lossEvent === this.lossEventSeq && this.lossEventRemaining > 0) {
       this.lossEventRemaining--;
       if (this.lossEventRemaining === 0) this.cc.onSpuriousCongestionEvent();
