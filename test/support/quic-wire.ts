@@ -175,3 +175,8 @@ export const F = {
     return { type: FrameType.Ping };
   },
 };
+
+/** A plain Uint8Array copy of `b` (reads may hand out Buffer views; compare content, not class). */
+export function u8(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
