@@ -46,6 +46,12 @@ export interface Aead {
    * or -1 when the input is shorter than a tag or authentication fails.
    */
   open(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, dst: Uint8Array): number;
+  /**
+   * Decrypts `src` (ciphertext followed by the tag) and returns the plaintext — a view of
+   * memory the caller may keep (fresh, or `src` itself decrypted in place) — or undefined when
+   * authentication fails. Lets a receiver use the plaintext without copying it back.
+   */
+  decrypt(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array): Uint8Array | undefined;
 }
 
 /** Header protection (RFC 9001 §5.4) bound to one hp key. */

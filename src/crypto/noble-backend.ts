@@ -67,15 +67,18 @@ class NobleAesGcm implements Aead {
     return out.length;
   }
   open(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, dst: Uint8Array): number {
-    if (src.length < TAG) return -1;
-    let out: Uint8Array;
-    try {
-      out = gcm(this.key, nonce, aad).decrypt(src);
-    } catch {
-      return -1;
-    }
+    const out = this.decrypt(nonce, aad, src);
+    if (out === undefined) return -1;
     dst.set(out, 0);
     return out.length;
+  }
+  decrypt(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array): Uint8Array | undefined {
+    if (src.length < TAG) return undefined;
+    try {
+      return gcm(this.key, nonce, aad).decrypt(src);
+    } catch {
+      return undefined;
+    }
   }
 }
 
@@ -101,6 +104,14 @@ class NobleChaCha20Poly1305 implements Aead {
       return -1;
     }
     return n;
+  }
+  decrypt(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array): Uint8Array | undefined {
+    if (src.length < TAG) return undefined;
+    try {
+      return chacha20poly1305(this.key, nonce, aad).decrypt(src);
+    } catch {
+      return undefined;
+    }
   }
 }
 

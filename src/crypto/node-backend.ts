@@ -74,8 +74,15 @@ class NodeAead implements Aead {
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, dst: Uint8Array): number {
+    const pt = this.decrypt(nonce, aad, src);
+    if (pt === undefined) return -1;
+    dst.set(pt, 0);
+    return pt.length;
+  }
+
+  decrypt(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array): Uint8Array | undefined {
     const n = src.length - TAG;
-    if (n < 0) return -1;
+    if (n < 0) return undefined;
     const d = createDecipheriv(this.cipherName as 'aes-128-gcm', this.key, nonce, AEAD_OPTIONS);
     d.setAuthTag(src.subarray(n));
     d.setAAD(aad);
@@ -83,10 +90,9 @@ class NodeAead implements Aead {
     try {
       d.final();
     } catch {
-      return -1;
+      return undefined;
     }
-    dst.set(pt, 0);
-    return n;
+    return pt;
   }
 }
 

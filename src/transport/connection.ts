@@ -619,8 +619,10 @@ export class Connection implements RecoveryHost {
     if (pnLength === 0) return false;
     const pn = decodePacketNumber(space.largestRecv, keys.truncatedPacketNumber, pnLength * 8);
     const payloadStart = h.pnOffset + pnLength;
-    const n = keys.openPayload(buf, h.start, payloadStart, h.end, pn);
-    if (n < 0) {
+    // The plaintext comes back as the AEAD's own output: frames (and the stream data the
+    // receive buffers keep) are views of it, never copied back into the datagram.
+    const plaintext = keys.openPayloadView(buf, h.start, payloadStart, h.end, pn);
+    if (plaintext === undefined) {
       this.stats.packetsDropped++;
       return false;
     }
@@ -645,9 +647,10 @@ export class Connection implements RecoveryHost {
     if (this.role === 'server' && type === PacketType.Handshake && !this.addressValidated) {
       this.addressValidated = true; // RFC 9000 §8.1: a Handshake packet proves the address
     }
+    const n = plaintext.length;
     if (n === 0) throw new QuicError(TransportError.PROTOCOL_VIOLATION, 'packet without frames');
 
-    const ackEliciting = this.processFrames(buf, payloadStart, payloadStart + n, type, space, h, from, now);
+    const ackEliciting = this.processFrames(plaintext, 0, n, type, space, h, from, now);
     space.tracker.onPacketReceived(pn, ackEliciting, now, this.settings.maxAckDelay);
     this.lastReceive = now;
     if (this.role === 'server' && type === PacketType.Handshake) this.discardSpace(PacketSpace.Initial, now);

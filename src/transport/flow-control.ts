@@ -45,10 +45,12 @@ export class ReceiveCredit {
 
   /**
    * Returns the new limit to advertise (MAX_DATA / MAX_STREAM_DATA), or -1 when no update is
-   * due yet. An update is due once half the window has been consumed.
+   * due yet. An update is due once a quarter of the window has been consumed: credit then
+   * flows back in small steps instead of stop-and-go halves (a frame per quarter window is
+   * cheap; a sender idling on credit is not).
    */
   nextLimit(now: number, smoothedRtt: number): number {
-    if (this.limit - this.consumed > this.window / 2) return -1;
+    if (this.limit - this.consumed > (this.window * 3) / 4) return -1;
     if (this.lastAdvance >= 0 && now - this.lastAdvance < 2 * smoothedRtt && this.window < this.maxWindow) {
       this.window = Math.min(this.window * 2, this.maxWindow);
     }

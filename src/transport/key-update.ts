@@ -153,29 +153,48 @@ export class OneRttProtection {
    * keys follow). Returns the plaintext length or -1; `lastOpenedWith` says which keys worked.
    */
   openPayload(buf: Uint8Array, headerStart: number, payloadStart: number, packetEnd: number, packetNumber: number): number {
-    const bit = (buf[headerStart]! & KEY_PHASE_BIT) >>> 2;
-    let keys: PayloadProtector;
-    let which: OpenedWith;
-    if (bit === this.phase) {
-      keys = this.current.receive;
-      which = OpenedWith.Current;
-    } else if (this.previousReceive !== undefined && packetNumber < this.lowestInPhase) {
-      keys = this.previousReceive;
-      which = OpenedWith.Previous;
-    } else {
-      keys = this.next.receive;
-      which = OpenedWith.Next;
-    }
+    const keys = this.selectReceiveKeys(buf[headerStart]!, packetNumber);
     const n = keys.open(buf, headerStart, payloadStart, packetEnd, packetNumber);
-    if (n < 0) {
-      this.lastOpenedWith = OpenedWith.None;
-      return n;
+    this.afterOpen(n >= 0, packetNumber);
+    return n;
+  }
+
+  /** Like `openPayload`, returning the plaintext as a keepable view (see `PayloadProtector.openView`). */
+  openPayloadView(buf: Uint8Array, headerStart: number, payloadStart: number, packetEnd: number, packetNumber: number): Uint8Array | undefined {
+    const keys = this.selectReceiveKeys(buf[headerStart]!, packetNumber);
+    const pt = keys.openView(buf, headerStart, payloadStart, packetEnd, packetNumber);
+    this.afterOpen(pt !== undefined, packetNumber);
+    return pt;
+  }
+
+  private pendingWhich: OpenedWith = OpenedWith.None;
+
+  /** RFC 9001 §6.3: the keys a packet's KEY_PHASE bit and number select. */
+  private selectReceiveKeys(firstByte: number, packetNumber: number): PayloadProtector {
+    const bit = (firstByte & KEY_PHASE_BIT) >>> 2;
+    if (bit === this.phase) {
+      this.pendingWhich = OpenedWith.Current;
+      return this.current.receive;
     }
+    if (this.previousReceive !== undefined && packetNumber < this.lowestInPhase) {
+      this.pendingWhich = OpenedWith.Previous;
+      return this.previousReceive;
+    }
+    this.pendingWhich = OpenedWith.Next;
+    return this.next.receive;
+  }
+
+  private afterOpen(ok: boolean, packetNumber: number): void {
+    if (!ok) {
+      this.lastOpenedWith = OpenedWith.None;
+      return;
+    }
+    const which = this.pendingWhich;
     this.lastOpenedWith = which;
     if (which === OpenedWith.Next) this.rotate();
     if (which !== OpenedWith.Previous && packetNumber < this.lowestInPhase) this.lowestInPhase = packetNumber;
-    return n;
   }
+
 
   /** Starts a key update from this side: the next packets are sent with the next generation. */
   initiateKeyUpdate(): void {

@@ -272,6 +272,20 @@ export class PayloadProtector {
     if (n < 0) this.failedOpens++;
     return n;
   }
+
+  /**
+   * Like `open`, but returns the plaintext as a view the caller may keep (the AEAD's own
+   * output: no copy back into `buf`), or undefined when the packet fails authentication.
+   */
+  openView(buf: Uint8Array, headerStart: number, payloadStart: number, packetEnd: number, packetNumber: number): Uint8Array | undefined {
+    checkRange(buf, headerStart, payloadStart, 'packet header');
+    checkRange(buf, payloadStart, packetEnd, 'payload');
+    if (packetNumber > Number.MAX_SAFE_INTEGER) return undefined;
+    const nonce = this.nonceFor(packetNumber);
+    const pt = this.aead.decrypt(nonce, buf.subarray(headerStart, payloadStart), buf.subarray(payloadStart, packetEnd));
+    if (pt === undefined) this.failedOpens++;
+    return pt;
+  }
 }
 
 /**
@@ -320,6 +334,11 @@ export class PacketProtection {
    */
   openPayload(buf: Uint8Array, headerStart: number, payloadStart: number, packetEnd: number, packetNumber: number): number {
     return this.payload.open(buf, headerStart, payloadStart, packetEnd, packetNumber);
+  }
+
+  /** Like `openPayload`, returning the plaintext as a keepable view (see {@link PayloadProtector.openView}). */
+  openPayloadView(buf: Uint8Array, headerStart: number, payloadStart: number, packetEnd: number, packetNumber: number): Uint8Array | undefined {
+    return this.payload.openView(buf, headerStart, payloadStart, packetEnd, packetNumber);
   }
 }
 

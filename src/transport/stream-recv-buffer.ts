@@ -1,15 +1,24 @@
 import { QuicError, TransportError } from './errors.js';
 import { RangeSet } from './range-set.js';
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * The receive side of one stream's (or one CRYPTO level's) byte sequence: out-of-order,
- * duplicate and overlapping segments are reassembled exactly once into a ring buffer, and
- * read back in order. Data is copied once, from the packet into the ring. The final size
- * rules of RFC 9000 §4.5 are enforced here (FINAL_SIZE_ERROR); flow-control limits are the
- * caller's (the ring grows to whatever span the caller lets through).
+ * duplicate and overlapping segments are reassembled exactly once (the first copy of every
+ * byte wins), and read back in order. The final size rules of RFC 9000 §4.5 are enforced here
+ * (FINAL_SIZE_ERROR); flow-control limits are the caller's.
+ *
+ * Segments are kept by reference, not copied: `insert` must be given memory nobody will
+ * overwrite (the connection passes views of decrypted packet payloads, which are the AEAD's
+ * own output). A read that falls within one segment returns a view of it; only reads that
+ * span segments copy.
  */
 export class StreamRecvBuffer {
-  private ring: Uint8Array;
+  /** Stored segments, sorted by offset, disjoint; entries before `head` are consumed. */
+  private offs: number[] = [];
+  private datas: Uint8Array[] = [];
+  private head = 0;
   /** Offset of the next byte the application reads. */
   private readPos = 0;
   /** Offsets at or above readPos that have arrived. */
@@ -18,9 +27,8 @@ export class StreamRecvBuffer {
   private highest = 0;
   private final = -1;
 
-  constructor(initialCapacity = 4096) {
-    this.ring = new Uint8Array(initialCapacity);
-  }
+  /** `_initialCapacity` is accepted for compatibility; segments are stored by reference. */
+  constructor(_initialCapacity?: number) {}
 
   /** Offset of the next byte to be read (= bytes consumed so far). */
   get readOffset(): number {
@@ -80,20 +88,18 @@ export class StreamRecvBuffer {
       start = this.readPos;
     }
     if (src.length === 0) return grew;
-    this.reserve(end - this.readPos);
-    // Copy only the gaps: the first copy of every byte wins, duplicates and overlaps are
-    // dropped without touching what is buffered.
+    // Store only the gaps: the first copy of every byte wins.
     const rs = this.received;
     let i = rs.firstIndexEndingAfter(start);
     if (i === rs.rangeCount || rs.start(i) >= end) {
-      this.copyIn(start, src);
+      this.store(start, src);
     } else {
       let cur = start;
       while (cur < end) {
         const nextStart = i < rs.rangeCount ? rs.start(i) : end;
         if (nextStart > cur) {
           const gapEnd = Math.min(nextStart, end);
-          this.copyIn(cur, src.subarray(cur - start, gapEnd - start));
+          this.store(cur, src.subarray(cur - start, gapEnd - start));
           cur = gapEnd;
         } else {
           cur = Math.max(cur, rs.end(i));
@@ -119,9 +125,20 @@ export class StreamRecvBuffer {
     return grew;
   }
 
-  /** Reads up to `max` in-order bytes into a new array (empty when nothing is readable). */
+  /**
+   * Reads up to `max` in-order bytes (empty when nothing is readable). Within one stored
+   * segment the result is a view of it; across segments, a new array.
+   */
   read(max = Infinity): Uint8Array {
     const n = Math.min(this.readable, max);
+    if (n <= 0) return EMPTY;
+    const first = this.datas[this.head]!;
+    const skip = this.readPos - this.offs[this.head]!;
+    if (first.length - skip >= n) {
+      const view = first.subarray(skip, skip + n);
+      this.consume(n);
+      return view;
+    }
     const out = new Uint8Array(n);
     this.readInto(out, 0, n);
     return out;
@@ -131,11 +148,20 @@ export class StreamRecvBuffer {
   readInto(dst: Uint8Array, dstOffset: number, n: number): number {
     n = Math.min(n, this.readable, dst.length - dstOffset);
     if (n <= 0) return 0;
-    const cap = this.ring.length;
-    const pos = this.readPos % cap;
-    const first = Math.min(n, cap - pos);
-    dst.set(this.ring.subarray(pos, pos + first), dstOffset);
-    if (first < n) dst.set(this.ring.subarray(0, n - first), dstOffset + first);
+    let left = n;
+    let i = this.head;
+    let pos = this.readPos;
+    let o = dstOffset;
+    while (left > 0) {
+      const d = this.datas[i]!;
+      const from = pos - this.offs[i]!;
+      const take = Math.min(left, d.length - from);
+      dst.set(take === d.length ? d : d.subarray(from, from + take), o);
+      o += take;
+      pos += take;
+      left -= take;
+      i++;
+    }
     this.consume(n);
     return n;
   }
@@ -143,45 +169,48 @@ export class StreamRecvBuffer {
   /** Discards up to `n` readable bytes without copying them. */
   skip(n: number): number {
     n = Math.min(n, this.readable);
-    this.consume(n);
+    if (n > 0) this.consume(n);
     return n;
   }
 
   private consume(n: number): void {
     this.readPos += n;
     this.received.removeBelow(this.readPos);
-  }
-
-  private copyIn(offset: number, src: Uint8Array): void {
-    const cap = this.ring.length;
-    const pos = offset % cap;
-    const first = Math.min(src.length, cap - pos);
-    this.ring.set(first === src.length ? src : src.subarray(0, first), pos);
-    if (first < src.length) this.ring.set(src.subarray(first), 0);
-  }
-
-  /** Makes the ring hold at least `span` bytes from readPos, preserving the unread content. */
-  private reserve(span: number): void {
-    const old = this.ring;
-    if (span <= old.length) return;
-    let cap = old.length * 2;
-    while (cap < span) cap *= 2;
-    const ring = new Uint8Array(cap);
-    // Re-place every buffered byte (readPos .. highest received) at its new ring position.
-    const oldCap = old.length;
-    for (let i = 0; i < this.received.rangeCount; i++) {
-      const s = this.received.start(i);
-      const e = this.received.end(i);
-      for (let o = s; o < e; ) {
-        const p = o % oldCap;
-        const len = Math.min(e - o, oldCap - p);
-        const q = o % cap;
-        const first = Math.min(len, cap - q);
-        ring.set(old.subarray(p, p + first), q);
-        if (first < len) ring.set(old.subarray(p + first, p + len), 0);
-        o += len;
-      }
+    const offs = this.offs;
+    const datas = this.datas;
+    while (this.head < offs.length && offs[this.head]! + datas[this.head]!.length <= this.readPos) {
+      datas[this.head] = EMPTY;
+      this.head++;
     }
-    this.ring = ring;
+    if (this.head === offs.length) {
+      offs.length = 0;
+      datas.length = 0;
+      this.head = 0;
+    } else if (this.head > 32 && this.head * 2 > offs.length) {
+      this.offs = offs.slice(this.head);
+      this.datas = datas.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Inserts a segment that overlaps nothing stored, keeping the order by offset. */
+  private store(offset: number, data: Uint8Array): void {
+    const offs = this.offs;
+    const datas = this.datas;
+    const n = offs.length;
+    if (n === this.head || offs[n - 1]! < offset) {
+      offs.push(offset);
+      datas.push(data);
+      return;
+    }
+    let lo = this.head;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (offs[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    offs.splice(lo, 0, offset);
+    datas.splice(lo, 0, data);
   }
 }

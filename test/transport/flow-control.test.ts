@@ -16,14 +16,14 @@ describe('ReceiveCredit', () => {
     }
   });
 
-  it('advertises more once half the window is consumed', () => {
+  it('advertises more once a quarter of the window is consumed', () => {
     const c = new ReceiveCredit(1000, 1000);
-    c.onReceived(400);
-    c.onConsumed(400);
-    expect(c.nextLimit(0, 100)).toBe(-1);
     c.onReceived(200);
     c.onConsumed(200);
-    expect(c.nextLimit(10, 100)).toBe(1600);
+    expect(c.nextLimit(0, 100)).toBe(-1);
+    c.onReceived(100);
+    c.onConsumed(100);
+    expect(c.nextLimit(10, 100)).toBe(1300);
     expect(c.nextLimit(10, 100)).toBe(-1);
   });
 

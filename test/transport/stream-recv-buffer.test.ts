@@ -93,7 +93,7 @@ describe('StreamRecvBuffer', () => {
     expect(r.isFinished).toBe(true);
   });
 
-  it('reads into a caller buffer across the ring wrap', () => {
+  it('reads into a caller buffer across stored segments', () => {
     const r = new StreamRecvBuffer(16);
     const data = pattern(40);
     r.insert(0, data.subarray(0, 12), false);
