@@ -41,6 +41,7 @@ import { StreamSendBuffer } from './stream-send-buffer.js';
 import { StreamMap, type PeerStreamLimits } from './streams.js';
 import { TokenKind, type TokenProtector } from './token.js';
 import { Transmitter } from './transmit.js';
+import { qlogFrame } from './qlog.js';
 import {
   decodeTransportParameters,
   encodeTransportParameters,
@@ -170,7 +171,10 @@ export class Connection implements RecoveryHost {
   /** @internal */ readonly transmitter: Transmitter;
   /** @internal Application-limited (nothing to send while the window had room). */
   appLimited = true;
-  private readonly trace: ((name: string, data: Record<string, unknown>) => void) | undefined;
+  /** @internal The trace hook (qlog); every trace call site checks it first, so nothing is computed without it. */
+  readonly trace: ((name: string, data: Record<string, unknown>) => void) | undefined;
+  /** Frames of the packet being processed, collected only while tracing. */
+  private traceFrames: Record<string, unknown>[] = [];
   private readonly header = new PacketHeader();
   private readonly reader = new BufferReader();
   private localParams: TransportParameters;
@@ -652,6 +656,7 @@ export class Connection implements RecoveryHost {
 
     const ackEliciting = this.processFrames(plaintext, 0, n, type, space, h, from, now);
     space.tracker.onPacketReceived(pn, ackEliciting, now, this.settings.maxAckDelay);
+    if (this.trace !== undefined) this.tracePacketReceived(type, pn, h.end - h.start);
     this.lastReceive = now;
     if (this.role === 'server' && type === PacketType.Handshake) this.discardSpace(PacketSpace.Initial, now);
     if (this.role === 'server' && type === PacketType.OneRtt && this.zeroRttRecv !== undefined && this.handshakeConfirmed) {
@@ -682,9 +687,11 @@ export class Connection implements RecoveryHost {
     const r = this.reader;
     r.reset(buf, start, end);
     let ackEliciting = false;
+    if (this.trace !== undefined) this.traceFrames = [];
     while (r.pos < r.end) {
       const f = readFrame(r);
       assertFrameAllowed(r.frameType!, packetType, this.role);
+      if (this.trace !== undefined) this.traceFrames.push(qlogFrame(f));
       if (!ackEliciting && isAckEliciting(f.type)) ackEliciting = true;
       this.onFrame(f, r.frameType!, space, h, from, now);
       if (this.state === 'draining' || this.state === 'closed') break;
@@ -701,6 +708,7 @@ export class Connection implements RecoveryHost {
       case FrameType.AckEcn: {
         const delay = space.space === PacketSpace.Application ? (f.ackDelay * 2 ** this.peerAckDelayExponent) / 1000 : 0;
         this.recovery.onAckReceived(space.space, f.ranges, f.ranges.length >> 1, delay, now, wireType);
+        if (this.trace !== undefined) this.traceMetrics();
         if (space.space === PacketSpace.Handshake && this.role === 'client') this.peerValidatedOurAddress = true;
         if (space.space === PacketSpace.Application && this.role === 'client' && this.handshakeComplete && !this.handshakeConfirmed) {
           // RFC 9001 §4.1.2: an acknowledged 1-RTT packet confirms the handshake for a client.
@@ -1056,6 +1064,7 @@ export class Connection implements RecoveryHost {
   private onHandshakeComplete(e: Extract<TlsEvent, { type: 'handshakeComplete' }>, now: number): void {
     this.handshakeComplete = true;
     this.alpn = e.alpn;
+    if (this.trace !== undefined) this.traceEvent('connection_state_updated', { new: 'handshake_complete', alpn: e.alpn, cipher_suite: e.cipherSuite });
     if (e.earlyData !== 'not-offered') this.earlyDataStatus = e.earlyData;
     if (this.state === 'handshake') this.state = 'established';
     this.emit({
@@ -1141,6 +1150,7 @@ export class Connection implements RecoveryHost {
       throw new QuicError(TransportError.VERSION_NEGOTIATION_ERROR, 'version_information chosen version differs from the version in use');
     }
     this.peerParams = p;
+    if (this.trace !== undefined) this.traceEvent('parameters_set', { owner: 'remote', ...p });
     this.peerAckDelayExponent = p.ackDelayExponent;
     this.recovery.peerMaxAckDelay = p.maxAckDelay;
     this.peerMaxDatagramFrameSize = p.maxDatagramFrameSize;
@@ -1173,6 +1183,7 @@ export class Connection implements RecoveryHost {
     this.discardSpace(PacketSpace.Initial, now);
     this.discardSpace(PacketSpace.Handshake, now);
     this.emit({ type: 'handshakeConfirmed' });
+    if (this.trace !== undefined) this.traceEvent('connection_state_updated', { new: 'handshake_confirmed' });
     this.transmitter.onHandshakeConfirmed(now);
   }
 
@@ -1273,6 +1284,10 @@ export class Connection implements RecoveryHost {
   }
 
   onPacketLost(space: PacketSpace, p: SentPacket): void {
+    if (this.trace !== undefined) {
+      const packetType = space === PacketSpace.Initial ? PacketType.Initial : space === PacketSpace.Handshake ? PacketType.Handshake : p.zeroRtt ? PacketType.ZeroRtt : PacketType.OneRtt;
+      this.traceEvent('packet_lost', { packetType, pn: p.pn });
+    }
     const f = p.frames;
     for (let i = 0; i < f.length; ) {
       const kind = f[i]!;
@@ -1560,6 +1575,12 @@ export class Connection implements RecoveryHost {
   private enterClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    if (this.trace !== undefined) {
+      const info = this.closeInfo ?? { source: 'application', code: 0n, frameType: 0, reason: '' };
+      const remote = info.source.startsWith('peer-') || info.source === 'stateless-reset';
+      const app = info.source === 'application' || info.source === 'peer-application';
+      this.traceEvent('connection_closed', { owner: remote ? 'remote' : 'local', [app ? 'application_code' : 'connection_code']: info.code, reason: info.reason, trigger: info.source });
+    }
     this.closeDeadline = Infinity;
     this.localCids.retireAll();
     for (const cid of this.localCids.retired) this.emit({ type: 'connectionIdRetired', cid });
@@ -1573,5 +1594,24 @@ export class Connection implements RecoveryHost {
   /** @internal */
   traceEvent(name: string, data: Record<string, unknown>): void {
     this.trace?.(name, data);
+  }
+
+  private tracePacketReceived(packetType: PacketType, pn: number, size: number): void {
+    this.traceEvent('packet_received', { packetType, pn, size, frames: this.traceFrames });
+    this.traceFrames = [];
+  }
+
+  private traceMetrics(): void {
+    const r = this.rtt;
+    this.traceEvent('metrics_updated', {
+      min_rtt: r.minRtt === Infinity ? undefined : r.minRtt,
+      smoothed_rtt: r.smoothedRtt,
+      latest_rtt: r.latestRtt,
+      rtt_variance: r.rttVar,
+      congestion_window: this.cc.congestionWindow,
+      ssthresh: this.cc.slowStartThreshold === Infinity ? undefined : this.cc.slowStartThreshold,
+      bytes_in_flight: this.recovery.bytesInFlight,
+      pto_count: this.recovery.ptoCount,
+    });
   }
 }

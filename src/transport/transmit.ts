@@ -271,6 +271,7 @@ export class Transmitter {
       p.zeroRtt = pk.type === PacketType.ZeroRtt;
       sp.nextPn = pk.pn + 1;
       c.recovery.onPacketSent(pk.space, p, now);
+      if (c.trace !== undefined) c.traceEvent('packet_sent', { packetType: pk.type, pn: pk.pn, size: p.size, frames: p.frames.slice(), ackLargest: p.ackLargest });
       this.spareRecord[pk.space] = undefined;
       if (pk.hasAck) sp.tracker.onAckSent();
       if (pk.ackEliciting) {
