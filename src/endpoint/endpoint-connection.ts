@@ -16,6 +16,9 @@ export class EndpointConnection {
   private readonly backlog: ConnectionEvent[] = [];
   private readonly waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private closedWaiters: Array<(info: ConnectionCloseInfo) => void> = [];
+  private shutdownWaiters: Array<(info: ConnectionCloseInfo) => void> = [];
+  /** Set once closing or draining began. */
+  shutdownInfo: ConnectionCloseInfo | undefined;
   /** Set once the connection ended. */
   closeInfo: ConnectionCloseInfo | undefined;
   handshakeDone = false;
@@ -40,7 +43,14 @@ export class EndpointConnection {
     if (e.type === 'handshakeCompleted') {
       this.handshakeDone = true;
       for (const w of this.waiters.splice(0)) w.resolve();
+    } else if (e.type === 'shutdownInitiated') {
+      this.shutdownInfo = e.info;
+      for (const w of this.shutdownWaiters.splice(0)) w(e.info);
     } else if (e.type === 'closed') {
+      if (this.shutdownInfo === undefined) {
+        this.shutdownInfo = e.info;
+        for (const w of this.shutdownWaiters.splice(0)) w(e.info);
+      }
       this.closeInfo = e.info;
       const err = new Error(`connection closed: ${e.info.source} ${e.info.code} ${e.info.reason}`);
       for (const w of this.waiters.splice(0)) w.reject(err);
@@ -57,7 +67,13 @@ export class EndpointConnection {
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
-  /** Resolves with the close information once the connection is closed. */
+  /** Resolves with the close information as soon as the connection starts closing or draining. */
+  shutdown(): Promise<ConnectionCloseInfo> {
+    if (this.shutdownInfo) return Promise.resolve(this.shutdownInfo);
+    return new Promise((resolve) => this.shutdownWaiters.push(resolve));
+  }
+
+  /** Resolves with the close information once the connection is closed (after any draining period). */
   closed(): Promise<ConnectionCloseInfo> {
     if (this.closeInfo) return Promise.resolve(this.closeInfo);
     return new Promise((resolve) => this.closedWaiters.push(resolve));

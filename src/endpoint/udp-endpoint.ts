@@ -281,7 +281,16 @@ export class QuicEndpoint {
   private statelessOrAccept(datagram: Uint8Array, h: PacketHeader, st: HeaderStatus, from: PathAddress, now: number): EndpointConnection | undefined {
     const cfg = this.serverConfig;
     if (!h.isLongHeader) {
-      // RFC 9000 §10.3: an unknown short-header packet may be for a connection we lost: reset it.
+      // RFC 9000 §10.3.1: it may be a stateless reset from a peer that lost one of our connections.
+      for (const ec of this.connections) {
+        const p = ec.conn.peerAddress;
+        if (p.port === from.port && p.address === from.address && ec.conn.isStatelessReset(datagram)) {
+          ec.conn.receive(datagram, from, now);
+          this.markDirty(ec);
+          return undefined;
+        }
+      }
+      // RFC 9000 §10.3: or a packet for a connection we lost: reset it.
       if (cfg !== undefined || this.connections.size > 0) this.sendStatelessReset(h.dcid, datagram.length, from);
       return undefined;
     }

@@ -974,10 +974,13 @@ export class Connection implements RecoveryHost {
     }
   }
 
+  /** Whether `datagram` is a stateless reset from the peer (RFC 9000 §10.3.1): it ends in one of the peer's reset tokens. */
+  isStatelessReset(datagram: Uint8Array): boolean {
+    return datagram.length >= 21 && (datagram[0]! & 0x80) === 0 && this.peerCids.isStatelessReset(datagram.subarray(datagram.length - 16));
+  }
+
   private maybeStatelessReset(datagram: Uint8Array, now: number): void {
-    // RFC 9000 §10.3.1: a datagram ending in a known reset token, at least 21 bytes long.
-    if (datagram.length < 21 || (datagram[0]! & 0x80) !== 0) return;
-    if (!this.peerCids.isStatelessReset(datagram.subarray(datagram.length - 16))) return;
+    if (!this.isStatelessReset(datagram)) return;
     const info: ConnectionCloseInfo = { source: 'stateless-reset', code: 0n, frameType: 0, reason: 'stateless reset' };
     this.closeInfo = info;
     this.emit({ type: 'shutdownInitiated', info });
