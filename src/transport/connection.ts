@@ -1481,7 +1481,11 @@ export class Connection implements RecoveryHost {
     if (this.keyDiscardDeadline < t) t = this.keyDiscardDeadline;
     for (let i = 0; i < 3; i++) {
       const sp = this.spaces[i]!;
-      if (!sp.discarded && sp.tracker.ackDeadline < t) t = sp.tracker.ackDeadline;
+      if (sp.discarded || sp.tracker.ackDeadline >= t) continue;
+      // An ACK that cannot be sent yet (0-RTT acknowledged in 1-RTT before the server has the
+      // 1-RTT keys) is no timer: it goes out with the first packet the keys allow.
+      if (i === PacketSpace.Application ? this.oneRtt === undefined || (this.role === 'client' && !this.handshakeComplete) : sp.sendKeys === undefined) continue;
+      t = sp.tracker.ackDeadline;
     }
     const tx = this.transmitter.deadline();
     if (tx < t) t = tx;
