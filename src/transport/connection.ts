@@ -1119,13 +1119,17 @@ export class Connection implements RecoveryHost {
     // RFC 9000 §7.4.2 / RFC 9001 §4.6.2: everything sent in 0-RTT is lost; resend it in 1-RTT.
     this.zeroRttSend = undefined;
     const q = this.recovery.sent[PacketSpace.Application];
+    let bytes = 0;
     for (let i = q.start; i < q.end; i++) {
       const p = q.at(i);
       if (p.zeroRtt && p.state === 0) {
+        if (p.inFlight) bytes += p.size;
         q.markLost(p, now);
         this.onPacketLost(PacketSpace.Application, p);
       }
     }
+    // RFC 9002 §6.4: rejected 0-RTT packets leave bytes in flight (no congestion signal).
+    if (bytes > 0) this.cc.onPacketsDiscarded(bytes);
   }
 
   private onPeerTransportParameters(data: Uint8Array, now: number): void {

@@ -202,7 +202,7 @@ export class Transmitter {
     for (let space = 0 as PacketSpace; space <= PacketSpace.Application; space++) {
       const sp = c.spaces[space];
       if (sp.discarded) continue;
-      const payloadEnd = this.writePacket(buf, offset, limit, space, sp, now, mayElicit);
+      const payloadEnd = this.writePacket(buf, offset, limit, space, sp, now, mayElicit || this.handshakeStalled(space, sp));
       if (payloadEnd > offset) {
         const pk = this.packets[this.packetCount - 1]!;
         if (pk.type === PacketType.Initial) hasInitial = true;
@@ -233,6 +233,19 @@ export class Transmitter {
       }
     }
     return this.seal(buf, now);
+  }
+
+  /**
+   * Handshake CRYPTO data waits while the window is full of application packets (0-RTT) and
+   * nothing of the handshake is in flight: no PTO would ever fire to send it (the application
+   * space's PTO is not armed before the handshake is confirmed, RFC 9002 §6.2.1), so it goes
+   * out regardless of the window, like a probe. Once it is in flight, its own PTO takes over.
+   */
+  private handshakeStalled(space: PacketSpace, sp: SpaceState): boolean {
+    if (space === PacketSpace.Application || this.c.handshakeConfirmed) return false;
+    const sent = this.c.recovery.sent;
+    if (sent[PacketSpace.Initial].ackElicitingOutstanding + sent[PacketSpace.Handshake].ackElicitingOutstanding > 0) return false;
+    return sp.cryptoSend.hasSendable(Infinity);
   }
 
   private hasAppData(): boolean {

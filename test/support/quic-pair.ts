@@ -44,6 +44,8 @@ export interface PairOptions {
   links?: [LinkOptions, LinkOptions];
   seed?: number;
   alpn?: string[];
+  /** Simulated start time (default NOW0), e.g. later than a first pair whose session is resumed. */
+  start?: number;
 }
 
 /** Accepts the first Initial like an endpoint, then forwards datagrams to the connection. */
@@ -114,10 +116,11 @@ export async function makePair(opts: PairOptions = {}): Promise<QuicPair> {
   };
   const server = new ServerNode(serverConfig, serverCids);
   const serverAddr: PathAddress = { address: '10.0.0.2', port: 443, family: 'IPv4' };
-  const client = Connection.connect(clientConfig, serverAddr, NOW0);
+  const start = opts.start ?? NOW0;
+  const client = Connection.connect(clientConfig, serverAddr, start);
   const links = opts.links ?? [opts.link ?? { delay: 10 }, opts.link ?? { delay: 10 }];
   const net = new SimNetwork([client, server], links, opts.seed ?? 1);
-  net.now = NOW0;
+  net.now = start;
   const pair: QuicPair = {
     client,
     server,

@@ -180,3 +180,16 @@ export const F = {
 export function u8(b: Uint8Array): Uint8Array {
   return new Uint8Array(b);
 }
+
+/** Everything readable on a stream now, as one plain array (reads may return one segment at a time). */
+export function readStream(c: Connection, id: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (let r = c.streamRead(id); r !== undefined && r.data.length > 0; r = c.streamRead(id)) parts.push(r.data);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { makePair, runHandshake, testIdentity, payload, NOW0, type QuicPair, type PairOptions } from '../support/quic-pair.js';
-import { wirePackets, type WirePacket, u8 } from '../support/quic-wire.js';
+import { wirePackets, type WirePacket, readStream } from '../support/quic-wire.js';
 import { FrameType } from '../../src/transport/frame-types.js';
 import { PacketType } from '../../src/transport/packet.js';
 import type { LinkOptions } from '../support/sim-network.js';
@@ -36,10 +36,10 @@ function exchange(pair: QuicPair): void {
   const id = c.openStream(true)!;
   c.streamWrite(id, payload(4000, 1), true);
   pair.net.run(() => s.streamReadable(id) === 4000, 5000);
-  expect(u8(s.streamRead(id)!.data)).toEqual(payload(4000, 1));
+  expect(readStream(s, id)).toEqual(payload(4000, 1));
   s.streamWrite(id, payload(3000, 2), true);
   pair.net.run(() => c.streamReadable(id) === 3000, 5000);
-  expect(u8(c.streamRead(id)!.data)).toEqual(payload(3000, 2));
+  expect(readStream(c, id)).toEqual(payload(3000, 2));
 }
 
 async function lossyHandshake(drop: [number[], number[]], opts: PairOptions = {}): Promise<{ pair: QuicPair; log: Sent[]; ms: number }> {

@@ -6,7 +6,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { makePair, runHandshake, payload, NOW0, ServerNode, TestCidSource, type QuicPair, type PairOptions } from '../support/quic-pair.js';
-import { craftPacket, deliver, inject, wireFrames, wirePackets, F, u8 } from '../support/quic-wire.js';
+import { craftPacket, deliver, inject, wireFrames, wirePackets, F, readStream } from '../support/quic-wire.js';
 import { Connection } from '../../src/transport/connection.js';
 import type { ServerConnectionConfig } from '../../src/transport/connection-config.js';
 import type { ConnectionCloseInfo, ConnectionEvent, PathAddress } from '../../src/transport/events.js';
@@ -451,7 +451,7 @@ describe('Retry (RFC 9000 §8.1.2, §17.2.5; RFC 9001 §5.8)', () => {
     const id = pair.client.openStream(true)!;
     pair.client.streamWrite(id, payload(5000), true);
     pair.net.run(() => node.conn!.streamReadable(id) === 5000, 2000);
-    expect(u8(node.conn!.streamRead(id)!.data)).toEqual(payload(5000));
+    expect(readStream(node.conn!, id)).toEqual(payload(5000));
   });
 
   it('a Retry with a bad integrity tag is ignored', async () => {
@@ -571,7 +571,7 @@ describe('connection IDs (RFC 9000 §5.1)', () => {
     const id = client.openStream(true)!;
     client.streamWrite(id, payload(3000), true);
     pair.net.run(() => server.streamReadable(id) === 3000, 1000);
-    expect(u8(server.streamRead(id)!.data)).toEqual(payload(3000));
+    expect(readStream(server, id)).toEqual(payload(3000));
   });
 });
 
@@ -643,7 +643,7 @@ describe('key update (RFC 9001 §6)', () => {
       const id2 = (side === 'client' ? client : server).openStream(true)!;
       initiator.streamWrite(id2, payload(10_000), true);
       pair.net.run(() => responder.streamReadable(id2) === 10_000, 1000);
-      expect(u8(responder.streamRead(id2)!.data)).toEqual(payload(10_000));
+      expect(readStream(responder, id2)).toEqual(payload(10_000));
       expect(responder.oneRtt!.generation).toBe(2);
       expect(client.state).toBe('established');
     });
@@ -661,7 +661,7 @@ describe('key update (RFC 9001 §6)', () => {
     const id = client.openStream(true)!;
     client.streamWrite(id, payload(5000), true);
     pair.net.run(() => server.streamReadable(id) === 5000, 3000);
-    expect(u8(server.streamRead(id)!.data)).toEqual(payload(5000));
+    expect(readStream(server, id)).toEqual(payload(5000));
     expect(server.oneRtt!.generation).toBe(1);
     pair.net.run(() => false, 2000);
     expect(client.initiateKeyUpdate(pair.net.now)).toBe(true);

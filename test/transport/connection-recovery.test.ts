@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { createHash } from 'node:crypto';
 import { makePair, runHandshake, payload, transfer, type QuicPair, type PairOptions } from '../support/quic-pair.js';
-import { craftPacket, deliver, F, inject, wireFrames, wirePackets, u8 } from '../support/quic-wire.js';
+import { craftPacket, deliver, F, inject, wireFrames, wirePackets, readStream } from '../support/quic-wire.js';
 import { FrameType, type AckFrame, type Frame } from '../../src/transport/frame-types.js';
 import type { LinkOptions } from '../support/sim-network.js';
 
@@ -159,7 +159,7 @@ describe('probe timeout (RFC 9002 §6.2)', () => {
     const id = client.openStream(true)!;
     client.streamWrite(id, payload(1000), true);
     pair.net.run(() => server.streamReadable(id) === 1000, 5000);
-    expect(u8(server.streamRead(id)!.data)).toEqual(payload(1000));
+    expect(readStream(server, id)).toEqual(payload(1000));
     expect(sent[0]!.frames.some((f) => f.type === FrameType.Stream)).toBe(true);
     const probe = sent[1]!;
     expect(probe.t - t0).toBeCloseTo(pto, 0);
