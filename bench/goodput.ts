@@ -90,7 +90,7 @@ async function client(port: number, bytes: number): Promise<void> {
     c.setEventHandler((e) => {
       if (e.type === 'streamReadable' && e.streamId === id) {
         for (;;) {
-          const r = c.read(id);
+          const r = c.readSegment(id);
           if (r === undefined) return;
           got += r.data.length;
           if (r.fin) return resolve();

@@ -110,6 +110,13 @@ export class EndpointConnection {
     return r;
   }
 
+  /** Like `read` but never copies: a view of one received segment (read until it comes back empty). */
+  readSegment(streamId: number, max = Infinity): { data: Uint8Array; fin: boolean } | undefined {
+    const r = this.conn.streamReadSegment(streamId, max, nowMs());
+    this.touch();
+    return r;
+  }
+
   resetStream(streamId: number, errorCode: bigint | number): void {
     this.conn.streamReset(streamId, errorCode);
     this.touch();

@@ -400,15 +400,28 @@ export class Connection implements RecoveryHost {
   }
 
   /**
-   * Reads up to `max` bytes from a stream. `fin` is true once everything up to the final size
-   * has been read. Returns undefined for a stream that does not exist (any more).
+   * Reads up to `max` bytes from a stream (everything readable when `max` allows; a view of
+   * received data when it lies in one packet, else a copy). `fin` is true once everything up
+   * to the final size has been read. Returns undefined for a stream that does not exist (any more).
    */
   streamRead(streamId: number, max = Infinity, now = this.lastReceive): { data: Uint8Array; fin: boolean } | undefined {
+    return this.readStream(streamId, max, now, false);
+  }
+
+  /**
+   * Like `streamRead`, but never copies: `data` is a view of one received segment, so it may be
+   * shorter than what is readable — read until `data` is empty.
+   */
+  streamReadSegment(streamId: number, max = Infinity, now = this.lastReceive): { data: Uint8Array; fin: boolean } | undefined {
+    return this.readStream(streamId, max, now, true);
+  }
+
+  private readStream(streamId: number, max: number, now: number, segment: boolean): { data: Uint8Array; fin: boolean } | undefined {
     const s = this.streams.get(streamId);
     if (s?.recv === undefined) return undefined;
     const r = s.recv;
     // After the peer's RESET_STREAM, buffered data is abandoned (its credit was already returned).
-    const data = s.recvState >= RecvState.ResetRecvd ? new Uint8Array(0) : r.read(max);
+    const data = s.recvState >= RecvState.ResetRecvd ? new Uint8Array(0) : segment ? r.readSegment(max) : r.read(max);
     s.readableSignalled = false;
     if (data.length > 0) this.onConsumed(s, data.length, now);
     const fin = r.isFinished;
@@ -722,10 +735,9 @@ export class Connection implements RecoveryHost {
           throw new QuicError(TransportError.CRYPTO_BUFFER_EXCEEDED, `CRYPTO data up to ${f.offset + f.data.length} exceeds the buffer`, wireType);
         }
         cr.insert(f.offset, f.data, false, wireType);
-        const n = cr.readable;
-        if (n > 0) {
-          const bytes = cr.read(n);
-          this.tls.receive(LEVEL_OF_SPACE[space.space]!, bytes, now);
+        if (cr.readable > 0) {
+          const level = LEVEL_OF_SPACE[space.space]!;
+          for (let bytes = cr.readSegment(); bytes.length > 0; bytes = cr.readSegment()) this.tls.receive(level, bytes, now);
           this.drainTls(now);
         }
         return;

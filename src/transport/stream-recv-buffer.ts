@@ -126,8 +126,9 @@ export class StreamRecvBuffer {
   }
 
   /**
-   * Reads up to `max` in-order bytes (empty when nothing is readable). Within one stored
-   * segment the result is a view of it; across segments, a new array.
+   * Reads up to `max` in-order bytes (empty when nothing is readable): everything readable
+   * when `max` allows. Within one stored segment the result is a view of it; across segments,
+   * a new array.
    */
   read(max = Infinity): Uint8Array {
     const n = Math.min(this.readable, max);
@@ -142,6 +143,21 @@ export class StreamRecvBuffer {
     const out = new Uint8Array(n);
     this.readInto(out, 0, n);
     return out;
+  }
+
+  /**
+   * Reads up to `max` in-order bytes without ever copying: a view of the next stored segment,
+   * so possibly shorter than what is readable (call again for the rest).
+   */
+  readSegment(max = Infinity): Uint8Array {
+    const n = Math.min(this.readable, max);
+    if (n <= 0) return EMPTY;
+    const first = this.datas[this.head]!;
+    const skip = this.readPos - this.offs[this.head]!;
+    const take = Math.min(n, first.length - skip);
+    const view = first.subarray(skip, skip + take);
+    this.consume(take);
+    return view;
   }
 
   /** Reads up to `n` in-order bytes into `dst` at `dstOffset`; returns the count. */
