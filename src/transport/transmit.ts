@@ -49,6 +49,13 @@ function pendingPacket(): PendingPacket {
   };
 }
 
+/** The highest priority among the first `n` streams of `q`. */
+function topPriority(q: readonly QuicStream[], n: number): number {
+  let top = -Infinity;
+  for (let k = 0; k < n; k++) if (q[k]!.priority > top) top = q[k]!.priority;
+  return top;
+}
+
 /**
  * The send path of a connection: decides what goes into the next datagram (ACKs, CRYPTO,
  * control frames, stream data, datagrams, probes), coalesces packets of several spaces,
@@ -563,7 +570,10 @@ export class Transmitter {
     return p;
   }
 
-  /** Stream control frames and data, round-robin over the send queue. */
+  /**
+   * Stream control frames and data, round-robin over the send queue. Data goes from the streams
+   * of the highest priority queued; lower ones wait (their control frames do not).
+   */
   private writeStreams(buf: Uint8Array, p: number, end: number, rec: SentPacket): number {
     const c = this.c;
     const q = c.sendQueue;
@@ -572,10 +582,11 @@ export class Transmitter {
     if (this.rr >= n) this.rr = 0;
     let i = this.rr;
     let visited = 0;
+    let top = topPriority(q, n);
     while (visited < n && end - p > 8) {
       const s = q[i]!;
       p = this.writeStreamControl(buf, p, end, s, rec);
-      p = this.writeStreamData(buf, p, end, s, rec);
+      if (s.priority >= top) p = this.writeStreamData(buf, p, end, s, rec);
       if (!s.wantsToSend(c.connSend.available) || s.isClosed) {
         // Nothing more from this stream: take it out of the queue.
         s.queued = false;
@@ -584,6 +595,7 @@ export class Transmitter {
         n--;
         if (n === 0) break;
         if (i >= n) i = 0;
+        if (s.priority >= top) top = topPriority(q, n);
       } else {
         i = (i + 1) % n;
       }
