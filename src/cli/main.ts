@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-/** The `purequic` command. The transport and the demo land with the transport issue. */
-console.log('purequic: the loopback demo (server + client transferring data) is coming with the transport; run `npm test` for what exists today.');
+/** The `purequic` executable (see `run.ts` for the commands). */
+import { runCli } from './run.js';
+
+process.exitCode = await runCli(process.argv.slice(2));
