@@ -254,7 +254,11 @@ export class Recovery {
     let firstLostEliciting = Infinity;
     let lastLostEliciting = -Infinity;
     let ackedBetween = false;
-    for (let i = q.start; i < q.end; i++) {
+    // Records below settledBelow are acknowledged or lost already: start after them (they can stay
+    // held for 3 PTO behind a lost one, and rescanning them on every ACK made loss detection
+    // quadratic in the window after a loss).
+    let i = q.lowerBound(this.settledBelow[space]!);
+    for (; i < q.end; i++) {
       const p = q.at(i);
       if (p.pn > largestAcked) break;
       if (p.state === SentState.Acked) {
@@ -283,6 +287,7 @@ export class Recovery {
         break;
       }
     }
+    this.settledBelow[space] = i < q.end ? q.at(i).pn : this.largestSent[space]! + 1;
     if (lostCount === 0) return;
     this.packetsLost += lostCount;
     const lost = this.lostScratch;
@@ -318,6 +323,8 @@ export class Recovery {
   }
 
   private readonly lostScratch: SentPacket[] = [];
+  /** Per space: every held record below this packet number is acknowledged or lost. */
+  private readonly settledBelow = [0, 0, 0];
 
   private onSpuriousLoss(space: PacketSpace, p: SentPacket, largestAcked: number, now: number): void {
     this.spuriousLosses++;
