@@ -5,8 +5,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { ensurePeers } from './ensure-peers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The interop tests need real peers: install them first when the run includes those tests.
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+if (filters.length === 0 || filters.some((f) => f.includes('interop'))) ensurePeers(root);
 const report = join(root, '.vitest-report.json');
 rmSync(report, { force: true });
 
