@@ -168,6 +168,8 @@ export class Connection implements RecoveryHost {
   private keyDiscardDeadline = Infinity;
   /** First packet number sent with the current 1-RTT keys. */
   private keyPhaseStartPn = 0;
+  /** Received packets that failed authentication (RFC 9001 §6.6 integrity limit). */
+  private authenticationFailures = 0;
   /** @internal */ readonly transmitter: Transmitter;
   /** @internal Application-limited (nothing to send while the window had room). */
   appLimited = true;
@@ -641,6 +643,10 @@ export class Connection implements RecoveryHost {
     const plaintext = keys.openPayloadView(buf, h.start, payloadStart, h.end, pn);
     if (plaintext === undefined) {
       this.stats.packetsDropped++;
+      // RFC 9001 §6.6: forgeries are counted across all keys (Initial keys are public: not those).
+      if (type !== PacketType.Initial && ++this.authenticationFailures > keys.limits.integrity) {
+        throw new QuicError(TransportError.AEAD_LIMIT_REACHED, `${this.authenticationFailures} packets failed authentication`);
+      }
       return false;
     }
     if (keys === this.oneRtt && this.oneRtt.lastOpenedWith === OpenedWith.Next) {
@@ -1461,8 +1467,22 @@ export class Connection implements RecoveryHost {
       this.bytesSent += n;
       this.stats.bytesSent += n;
       this.lastSend = now;
+      const k = this.oneRtt;
+      if (k !== undefined && k.sendKeys.sealedPackets >= k.limits.confidentiality * 0.75) this.onConfidentialityLimit(now);
     }
     return n;
+  }
+
+  /**
+   * RFC 9001 §6.6: the 1-RTT send keys approach their confidentiality limit (2^23 packets for
+   * AES-GCM). Update the keys while there is margin; at the limit itself, close.
+   */
+  private onConfidentialityLimit(now: number): void {
+    if (this.initiateKeyUpdate(now)) return;
+    const k = this.oneRtt!;
+    if (k.sendKeys.sealedPackets >= k.limits.confidentiality) {
+      this.failWith(new QuicError(TransportError.AEAD_LIMIT_REACHED, `${k.sendKeys.sealedPackets} packets sealed with one key and no key update possible`), now);
+    }
   }
 
   /** Size of the buffer `pollTransmitInto` needs for the next datagram. */

@@ -5,7 +5,7 @@
  * issuance and retirement, PING, PATH_CHALLENGE and key updates.
  */
 import { describe, it, expect } from 'vitest';
-import { makePair, runHandshake, payload, NOW0, ServerNode, TestCidSource, type QuicPair, type PairOptions } from '../support/quic-pair.js';
+import { makePair, runHandshake, payload, transfer, NOW0, ServerNode, TestCidSource, type QuicPair, type PairOptions } from '../support/quic-pair.js';
 import { craftPacket, deliver, inject, wireFrames, wirePackets, F, readStream } from '../support/quic-wire.js';
 import { Connection } from '../../src/transport/connection.js';
 import type { ServerConnectionConfig } from '../../src/transport/connection-config.js';
@@ -666,6 +666,43 @@ describe('key update (RFC 9001 §6)', () => {
     pair.net.run(() => false, 2000);
     expect(client.initiateKeyUpdate(pair.net.now)).toBe(true);
     expect(client.oneRtt!.generation).toBe(2);
+  });
+
+  it('keys are updated automatically before the confidentiality limit (RFC 9001 §6.6)', async () => {
+    const pair = await established({ link: { delay: 10, rate: 10_000, queueBytes: 200_000 } });
+    const client = pair.client;
+    const server = pair.server.conn!;
+    // Lower the AES-GCM limit of 2^23 packets to 3000 so a short transfer crosses it.
+    const limits = { confidentiality: 3000, integrity: 2 ** 52 };
+    (client.oneRtt as unknown as { limits: typeof limits }).limits = limits;
+    let worst = 0;
+    pair.net.tap = (from, d) => {
+      if (from === 0) worst = Math.max(worst, client.oneRtt!.sendKeys.sealedPackets);
+      return d;
+    };
+    const data = payload(8 << 20);
+    const r = transfer(pair, data, 60_000, 1 << 20);
+    expect(r.ok).toBe(true);
+    expect(Buffer.compare(r.received, data)).toBe(0);
+    expect(client.oneRtt!.generation).toBeGreaterThanOrEqual(2);
+    expect(server.oneRtt!.generation).toBe(client.oneRtt!.generation);
+    expect(worst).toBeLessThanOrEqual(3000);
+    expect(client.state).toBe('established');
+  });
+
+  it('too many packets failing authentication close the connection with AEAD_LIMIT_REACHED', async () => {
+    const pair = await established();
+    const server = pair.server.conn!;
+    (server.oneRtt as unknown as { limits: { confidentiality: number; integrity: number } }).limits = { confidentiality: 2 ** 23, integrity: 5 };
+    const forged = (): Uint8Array => {
+      const d = craftPacket(pair.client, [F.ping()]);
+      d[d.length - 1]! ^= 1; // break the tag
+      return d;
+    };
+    for (let i = 0; i < 5; i++) deliver(pair, 1, forged());
+    expect(server.state).toBe('established');
+    deliver(pair, 1, forged());
+    expect(server.closeInfo).toMatchObject({ source: 'transport', code: BigInt(TransportError.AEAD_LIMIT_REACHED) });
   });
 
   it('an update before the handshake is confirmed is a KEY_UPDATE_ERROR', async () => {
