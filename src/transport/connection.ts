@@ -900,7 +900,8 @@ export class Connection implements RecoveryHost {
     }
     if (r.finalSize >= 0 && s.recvState === RecvState.Recv) s.recvState = RecvState.SizeKnown;
     if (r.isComplete && s.recvState === RecvState.SizeKnown) s.recvState = RecvState.DataRecvd;
-    if ((r.readable > 0 || r.isComplete) && !s.readableSignalled && s.stopSendingCode === undefined) {
+    // Nothing new to read once the application has read the FIN (a retransmitted frame can still arrive).
+    if ((r.readable > 0 || r.isComplete) && !s.readableSignalled && s.stopSendingCode === undefined && s.recvState !== RecvState.DataRead) {
       s.readableSignalled = true;
       this.emit({ type: 'streamReadable', streamId: s.id });
     }
