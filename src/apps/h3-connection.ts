@@ -254,11 +254,9 @@ export abstract class H3Connection implements ConnectionApp, ByteConsumer {
   protected abstract onClosed(info: ConnectionCloseInfo): void;
 
   private readPeerUni(streamId: number): void {
-    let s = this.peerUni.get(streamId);
-    if (s === undefined) {
-      s = new PeerUniStream(streamId, this);
-      this.peerUni.set(streamId, s);
-    }
+    // Peer streams are registered when they open (streamOpened); one that ended has nothing more to read.
+    const s = this.peerUni.get(streamId);
+    if (s === undefined) return;
     const outcome = readAvailable(this.ec, streamId, this);
     if (outcome === ReadOutcome.Drained) return;
     this.peerUni.delete(streamId);

@@ -85,12 +85,9 @@ export class H3ServerConnection extends H3Connection implements ByteConsumer {
   }
 
   protected onRequestStreamReadable(streamId: number): void {
-    let r = this.requests.get(streamId);
-    if (r === undefined) {
-      if (!isClientInitiated(streamId)) return; // our own bidi streams: we open none
-      r = new ServerRequest(streamId, this);
-      this.requests.set(streamId, r);
-    }
+    // Requests are created when their stream opens; a stream already answered has nothing more to read.
+    const r = this.requests.get(streamId);
+    if (r === undefined) return;
     const outcome = readAvailable(this.ec, streamId, this);
     if (outcome === ReadOutcome.Drained) return;
     this.requests.delete(streamId);

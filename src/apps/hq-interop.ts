@@ -37,17 +37,14 @@ export class HqInteropServer implements ConnectionApp, ByteConsumer {
   }
 
   onEvent(e: ConnectionEvent): void {
-    if (e.type === 'streamReadable') {
+    if (e.type === 'streamOpened') {
+      // One request per client-opened bidirectional stream; anything else is not hq-interop.
+      if (isUnidirectional(e.streamId)) this.ec.stopSending(e.streamId, 0);
+      else this.requests.set(e.streamId, { bytes: new Uint8Array(MAX_REQUEST + 1), length: 0 });
+    } else if (e.type === 'streamReadable') {
       const id = e.streamId;
-      if (isUnidirectional(id)) {
-        this.ec.stopSending(id, 0);
-        return;
-      }
-      let r = this.requests.get(id);
-      if (r === undefined) {
-        r = { bytes: new Uint8Array(MAX_REQUEST + 1), length: 0 };
-        this.requests.set(id, r);
-      }
+      const r = this.requests.get(id);
+      if (r === undefined) return;
       const outcome = readAvailable(this.ec, id, this);
       if (r.length > MAX_REQUEST) {
         this.requests.delete(id);

@@ -47,18 +47,13 @@ export class PerfServer implements ConnectionApp, ByteConsumer {
   }
 
   onEvent(e: ConnectionEvent): void {
-    if (e.type === 'streamReadable') {
-      const id = e.streamId;
-      if (isUnidirectional(id)) {
-        this.ec.stopSending(id, 0);
-        return;
-      }
-      let s = this.requests.get(id);
-      if (s === undefined) {
-        s = { header: new Uint8Array(8), headerLength: 0, uploaded: 0 };
-        this.requests.set(id, s);
-      }
-      if (readAvailable(this.ec, id, this) !== ReadOutcome.Drained) this.respond(id, s);
+    if (e.type === 'streamOpened') {
+      // One request per client-opened bidirectional stream; anything else is not perf.
+      if (isUnidirectional(e.streamId)) this.ec.stopSending(e.streamId, 0);
+      else this.requests.set(e.streamId, { header: new Uint8Array(8), headerLength: 0, uploaded: 0 });
+    } else if (e.type === 'streamReadable') {
+      const s = this.requests.get(e.streamId);
+      if (s !== undefined && readAvailable(this.ec, e.streamId, this) !== ReadOutcome.Drained) this.respond(e.streamId, s);
     } else if (e.type === 'streamReset') {
       this.requests.delete(e.streamId);
     }

@@ -51,6 +51,7 @@ export function serveConnection(ec: EndpointConnection, options: ServeOptions = 
     if (app !== undefined) {
       app.onEvent(e);
       if (e.type === 'closed') log(`${peer}: closed (${describeClose(e.info, h3ErrorName)})`);
+      else if (e.type === 'peerAddressChanged') log(`${peer}: peer address is now ${e.address.address}:${e.address.port}`);
       return;
     }
     if (e.type === 'handshakeCompleted') {
@@ -60,7 +61,7 @@ export function serveConnection(ec: EndpointConnection, options: ServeOptions = 
         ec.close(0, 'unsupported ALPN');
         return;
       }
-      log(`${peer}: connected, ALPN ${e.alpn}, ${e.cipherSuite}`);
+      log(`${peer}: connected, ALPN ${e.alpn}, ${e.cipherSuite}${e.resumed ? `, resumed, 0-RTT ${e.earlyData}` : ''}`);
       for (const h of held.splice(0)) app.onEvent(h);
       return;
     }
