@@ -27,6 +27,8 @@ export interface ServerCommandOptions {
   alpn?: readonly string[];
   /** Validate every client address with a Retry. */
   retry?: boolean;
+  /** Accept 0-RTT data from resuming clients (requests here are idempotent GETs). */
+  earlyData?: boolean;
   qlogDir?: string;
   /** Document root for paths that are not `/<digits>`. */
   www?: string;
@@ -72,6 +74,7 @@ export async function startServer(o: ServerCommandOptions, io: CliIo): Promise<R
       tls: {
         alpn,
         credentials,
+        ...(o.earlyData ? { earlyData: true } : {}),
         ...(keylog !== undefined ? { keyLog: (line: string) => appendFileSync(keylog, line + '\n') } : {}),
       },
       retry: o.retry ?? false,
@@ -101,6 +104,7 @@ export const SERVER_USAGE = `usage: purequic server [options]
   --key FILE          private key (PEM or DER); without --cert/--key a fresh self-signed certificate is used
   --alpn LIST         ALPNs to accept (default perf,hq-interop,h3)
   --retry             validate every client address with a Retry
+  --early-data        accept 0-RTT from resuming clients
   --www DIR           serve files from DIR for paths that are not /<digits>
   --qlog-dir DIR      write a qlog file per connection
   --keylog FILE       append TLS secrets (NSS key log format)
@@ -109,11 +113,11 @@ export const SERVER_USAGE = `usage: purequic server [options]
 /** The `server` command: serves until SIGINT/SIGTERM, then returns 0. */
 export async function serverCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, {
-    port: 'string', host: 'string', cert: 'string', key: 'string', alpn: 'string', retry: 'boolean', www: 'string',
+    port: 'string', host: 'string', cert: 'string', key: 'string', alpn: 'string', retry: 'boolean', 'early-data': 'boolean', www: 'string',
     'qlog-dir': 'string', keylog: 'string', quiet: 'boolean',
   });
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
-  const o: ServerCommandOptions = { port: portOption(args, 'port', 4433), retry: flagOption(args, 'retry'), quiet: flagOption(args, 'quiet') };
+  const o: ServerCommandOptions = { port: portOption(args, 'port', 4433), retry: flagOption(args, 'retry'), earlyData: flagOption(args, 'early-data'), quiet: flagOption(args, 'quiet') };
   for (const [k, field] of [['host', 'host'], ['cert', 'cert'], ['key', 'key'], ['www', 'www'], ['qlog-dir', 'qlogDir'], ['keylog', 'keylog']] as const) {
     const v = stringOption(args, k);
     if (v !== undefined) o[field] = v;
