@@ -311,6 +311,55 @@ describe('many streams', () => {
   });
 });
 
+describe('request/response streams over time', () => {
+  it('300 request/response exchanges through a limit of 10 concurrent streams: credit keeps flowing, nothing leaks', async () => {
+    const pair = await established({ serverTransport: { initialMaxStreamsBidi: 10 } });
+    const { client } = pair;
+    const server = pair.server.conn!;
+    let started = 0;
+    let answered = 0;
+    const open = new Set<number>();
+    const serverSeen = new Set<number>();
+    let seenEvents = 0;
+    pair.net.afterStep = () => {
+      pair.collect();
+      for (; seenEvents < pair.serverEvents.length; seenEvents++) {
+        const e = pair.serverEvents[seenEvents]!;
+        if (e.type === 'streamOpened') serverSeen.add(e.streamId);
+      }
+      while (started < 300) {
+        const id = client.openStream(true);
+        if (id === undefined) break;
+        client.streamWrite(id, payload(200, started), true);
+        open.add(id);
+        started++;
+      }
+      for (const id of serverSeen) {
+        const r = drain(server, id);
+        if (r.fin) {
+          server.streamWrite(id, r.data, true); // echo
+          serverSeen.delete(id);
+        }
+      }
+      for (const id of open) {
+        const r = drain(client, id);
+        if (r.fin) {
+          expect(r.data.length).toBe(200);
+          open.delete(id);
+          answered++;
+        }
+      }
+    };
+    pair.net.run(() => answered === 300, 30_000);
+    expect(answered).toBe(300);
+    pair.net.run(() => false, 300);
+    // Every stream was forgotten on both sides.
+    expect(client.streams.size).toBe(0);
+    expect(server.streams.size).toBe(0);
+    expect(client.streamsAvailable(true)).toBe(10);
+  });
+});
+
 describe('priorities', () => {
   /** Writes 400 kB on two streams at once; returns when each finished arriving at the server. */
   async function race(prioA: number, prioB: number): Promise<{ a: number; b: number }> {
