@@ -1,7 +1,7 @@
 /**
  * purequic against ngtcp2 0.12 (C, GnuTLS) over HTTP/3 on loopback: our client against its
  * server (plain, ChaCha20-only, Retry, IPv6) and its client against our server (plain,
- * ChaCha20-only, Retry). Every transfer is 10 MB, checked by SHA-256.
+ * ChaCha20-only, key update, migration, 0-RTT, Retry). Every transfer is 10 MB, checked by SHA-256.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash, randomFillSync } from 'node:crypto';
@@ -128,6 +128,36 @@ describe('ngtcp2 client -> purequic server (h3)', () => {
     const s = await ngtcp2Get([CHACHA_ONLY]);
     expect(log).toMatch(/connected, ALPN h3, TLS_CHACHA20_POLY1305_SHA256/);
     report(`ngtcp2 client (ChaCha20 only) <- purequic server, h3: ${mbps(SIZE, s)} MB/s (wall time)`);
+  }, 60_000);
+
+  it('with a key update initiated by ngtcp2 during the transfer', async () => {
+    const s = await ngtcp2Get(['--key-update=20ms']);
+    report(`ngtcp2 client (key update after 20 ms) <- purequic server, h3: ${mbps(SIZE, s)} MB/s (wall time)`);
+  }, 60_000);
+
+  it('with active migration by ngtcp2 to a new local address', async () => {
+    log = '';
+    const s = await ngtcp2Get(['--change-local-addr=20ms']);
+    expect(log).toMatch(/peer address is now 127\.0\.0\.1:\d+/);
+    report(`ngtcp2 client (migrates after 20 ms) <- purequic server, h3: ${mbps(SIZE, s)} MB/s (wall time)`);
+  }, 60_000);
+
+  it('resuming with 0-RTT (server --early-data)', async () => {
+    let zlog = '';
+    const early = await startServer(
+      { host: '127.0.0.1', port: 0, cert: PEER_CERT, key: PEER_KEY, alpn: ['h3'], earlyData: true },
+      { stdout: { write: (t: string) => (zlog += t) }, stderr: { write: () => true } },
+    );
+    try {
+      const session = join(work, 'session'), tp = join(work, 'tp');
+      const first = await runPeerClient(join(PEERS_SCRIPTS, 'ngtcp2-client.sh'), [`https://127.0.0.1:${early.port}/1000`, '--', `--session-file=${session}`, `--tp-file=${tp}`], {}, 30_000);
+      expect(first.code, first.output).toBe(0);
+      const s = await ngtcp2Get([`--session-file=${session}`, `--tp-file=${tp}`], early.port);
+      expect(zlog).toMatch(/resumed, 0-RTT accepted/);
+      report(`ngtcp2 client resuming with 0-RTT <- purequic server, h3: ${mbps(SIZE, s)} MB/s (wall time)`);
+    } finally {
+      await early.close();
+    }
   }, 60_000);
 
   it('through our Retry (server --retry)', async () => {
