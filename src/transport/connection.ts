@@ -1187,7 +1187,7 @@ export class Connection implements RecoveryHost {
     this.flushCidChanges();
     this.requeueBlockedStreams();
     for (const s of this.streams.values()) if (s.local && s.send !== undefined) this.queueStream(s);
-    this.transmitter.onPeerMaxUdpPayload(Math.min(p.maxUdpPayloadSize, this.settings.mtuDiscoveryMax));
+    this.transmitter.mtu.onPeerMaxUdpPayload(Math.min(p.maxUdpPayloadSize, this.settings.mtuDiscoveryMax));
     void now;
   }
 
@@ -1300,7 +1300,7 @@ export class Connection implements RecoveryHost {
           break;
         }
         case SentFrame.MtuProbe:
-          this.transmitter.onMtuProbeAcked(p.size);
+          this.transmitter.mtu.onProbeAcked(p.size);
           break;
         default:
           break;
@@ -1392,7 +1392,7 @@ export class Connection implements RecoveryHost {
           this.transmitter.onNewTokenLost();
           break;
         case SentFrame.MtuProbe:
-          this.transmitter.onMtuProbeLost(p.size);
+          this.transmitter.mtu.onProbeLost(p.size);
           break;
       }
       i += 1 + SENT_FRAME_FIELDS[kind]!;

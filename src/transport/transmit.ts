@@ -10,7 +10,8 @@ import { PacketSpace, type SentPacket } from './sent-packets.js';
 import { SentFrame } from './sent-frames.js';
 import { RecvState, SendState, type QuicStream } from './stream.js';
 import { varintLength } from './varint.js';
-import { TransportError } from './errors.js';
+import { ClosePacketBuilder } from './close-packets.js';
+import { MtuDiscovery } from './mtu-discovery.js';
 
 const TAG = 16;
 /** RFC 9000 §14.1: datagrams carrying Initial packets are padded to at least this. */
@@ -60,8 +61,9 @@ function topPriority(q: readonly QuicStream[], n: number): number {
  * The send path of a connection: decides what goes into the next datagram (ACKs, CRYPTO,
  * control frames, stream data, datagrams, probes), coalesces packets of several spaces,
  * pads Initial datagrams, applies congestion control, pacing and the anti-amplification
- * limit, protects the packets in place, and hands loss recovery a record of each. Also
- * runs path MTU discovery (DPLPMTUD, RFC 8899) once the handshake is confirmed.
+ * limit, protects the packets in place, and hands loss recovery a record of each. Path MTU
+ * probes come from `mtu` (DPLPMTUD), CONNECTION_CLOSE datagrams in the closing state from
+ * `ClosePacketBuilder`.
  */
 export class Transmitter {
   private readonly packets: PendingPacket[] = [pendingPacket(), pendingPacket(), pendingPacket()];
@@ -70,30 +72,27 @@ export class Transmitter {
   private rr = 0;
   private pacingDeadline = Infinity;
   private keepAliveDeadline = Infinity;
-  // Path MTU discovery.
-  private mtuCeiling = 0;
-  private mtuLow = 0;
-  private mtuHigh = 0;
-  private mtuProbeSize = 0;
-  private mtuProbeInFlight = false;
-  private mtuFailures = 0;
-  private mtuNextProbe = Infinity;
   private newTokenInFlight = false;
+  /** Path MTU discovery: its probes go out from here. */
+  readonly mtu: MtuDiscovery;
+  private readonly closePackets: ClosePacketBuilder;
   /** Why sending stopped, counted per `build` call that sent nothing ack-eliciting. */
   readonly stats = { cwndLimited: 0, pacingLimited: 0, amplificationLimited: 0, empty: 0, flowControlLimited: 0 };
 
-  constructor(private readonly c: Connection) {}
+  constructor(private readonly c: Connection) {
+    this.mtu = new MtuDiscovery(c);
+    this.closePackets = new ClosePacketBuilder(c);
+  }
 
   /** Largest datagram the next `build` may write (a pending PMTU probe may exceed the current MTU). */
   get datagramRoom(): number {
-    return Math.max(this.c.maxDatagramSize, this.mtuProbeInFlight ? 0 : this.mtuProbeSize);
+    return Math.max(this.c.maxDatagramSize, this.mtu.pendingProbeSize);
   }
 
-  /** When the transmitter wants to run (pacing, keep-alive, MTU probe), or Infinity. */
+  /** When the transmitter wants to run (pacing, keep-alive), or Infinity. */
   deadline(): number {
     let t = this.pacingDeadline;
     if (this.keepAliveDeadline < t) t = this.keepAliveDeadline;
-    if (this.mtuNextProbe < t) t = this.mtuNextProbe;
     return t;
   }
 
@@ -103,62 +102,15 @@ export class Transmitter {
       this.keepAliveDeadline = Infinity;
       this.c.pingPending = true;
     }
-    if (now >= this.mtuNextProbe) this.mtuNextProbe = Infinity;
   }
 
   onHandshakeConfirmed(now: number): void {
     this.armKeepAlive(now);
-    if (this.mtuCeiling > this.c.maxDatagramSize) this.startMtuSearch(now);
-  }
-
-  /** The peer's max_udp_payload_size (capped by our discovery maximum) bounds MTU probing. */
-  onPeerMaxUdpPayload(n: number): void {
-    this.mtuCeiling = n;
+    this.mtu.onHandshakeConfirmed();
   }
 
   onNewTokenLost(): void {
     this.newTokenInFlight = false;
-  }
-
-  onMtuProbeAcked(size: number): void {
-    this.mtuProbeInFlight = false;
-    this.mtuFailures = 0;
-    const c = this.c;
-    if (size > c.maxDatagramSize) {
-      c.maxDatagramSize = size;
-      c.cc.setMaxDatagramSize(size);
-      c.pacer?.setMaxDatagramSize(size);
-      c.traceEvent('mtu_updated', { mtu: size });
-    }
-    this.mtuLow = size;
-    this.nextMtuProbe();
-  }
-
-  onMtuProbeLost(size: number): void {
-    this.mtuProbeInFlight = false;
-    if (size !== this.mtuProbeSize) return;
-    this.mtuFailures++;
-    if (this.mtuFailures >= 3) {
-      this.mtuFailures = 0;
-      this.mtuHigh = size - 1;
-    }
-    this.nextMtuProbe();
-  }
-
-  private startMtuSearch(now: number): void {
-    this.mtuLow = this.c.maxDatagramSize;
-    this.mtuHigh = this.mtuCeiling;
-    this.nextMtuProbe();
-    void now;
-  }
-
-  private nextMtuProbe(): void {
-    if (this.mtuHigh - this.mtuLow < 16) {
-      this.mtuProbeSize = 0;
-      return;
-    }
-    // Try the ceiling first (common: the path takes the largest size), then bisect.
-    this.mtuProbeSize = this.mtuFailures === 0 && this.mtuHigh === this.mtuCeiling ? this.mtuHigh : (this.mtuLow + this.mtuHigh + 1) >> 1;
   }
 
   private armKeepAlive(now: number): void {
@@ -169,7 +121,7 @@ export class Transmitter {
   /** Builds the next datagram into `buf`; returns its length (0: nothing to send). */
   build(buf: Uint8Array, now: number): number {
     const c = this.c;
-    if (c.state === 'closing') return this.buildClose(buf, now);
+    if (c.state === 'closing') return this.closePackets.build(buf, now);
     let limit = Math.min(buf.length, c.maxDatagramSize);
     if (!c.addressValidated) {
       const budget = 3 * c.bytesReceived - c.bytesSent;
@@ -196,10 +148,11 @@ export class Transmitter {
     if (!mayElicit && !probing) c.appLimited = false;
 
     // A DPLPMTUD probe goes alone in its own datagram.
-    if (this.mtuProbeSize > 0 && !this.mtuProbeInFlight && mayElicit && c.oneRtt !== undefined && c.handshakeConfirmed &&
-      this.mtuProbeSize <= buf.length) {
-      const n = this.buildMtuProbe(buf, now);
-      if (n > 0) return n;
+    const probeSize = this.mtu.pendingProbeSize;
+    if (probeSize > 0 && mayElicit && c.oneRtt !== undefined && c.handshakeConfirmed && probeSize <= buf.length) {
+      const n = this.mtu.buildProbe(buf, this.record(PacketSpace.Application), now);
+      this.spareRecord[PacketSpace.Application] = undefined;
+      return n;
     }
 
     this.packetCount = 0;
@@ -663,115 +616,5 @@ export class Transmitter {
     }
     if (sentAfter > s.sendCredit.used) s.sendCredit.used = sentAfter;
     return p;
-  }
-
-  /** A PING padded to the probe size, alone in a datagram (RFC 8899 / RFC 9000 §14.4). */
-  private buildMtuProbe(buf: Uint8Array, now: number): number {
-    const c = this.c;
-    const sp = c.spaces[PacketSpace.Application];
-    const size = this.mtuProbeSize;
-    const pn = sp.nextPn;
-    const la = c.recovery.largestAcked[PacketSpace.Application]!;
-    const pnLength = packetNumberLength(pn, la >= 0 ? la : undefined);
-    const pnOffset = writeShortHeader(buf, 0, c.peerCids.active, pnLength, 0, false);
-    writePacketNumber(buf, pnOffset, pn, pnLength);
-    let p = pnOffset + pnLength;
-    buf[p++] = FrameType.Ping;
-    const payloadEnd = size - TAG;
-    buf.fill(0, p, payloadEnd);
-    const end = c.oneRtt!.protect(buf, 0, pnOffset, pnLength, payloadEnd, pn);
-    const rec = this.record(PacketSpace.Application);
-    rec.pn = pn;
-    rec.timeSent = now;
-    rec.size = end;
-    rec.ackEliciting = true;
-    rec.inFlight = true;
-    rec.zeroRtt = false;
-    rec.mtuProbe = true;
-    rec.frames.push(SentFrame.MtuProbe);
-    sp.nextPn = pn + 1;
-    c.recovery.onPacketSent(PacketSpace.Application, rec, now);
-    this.spareRecord[PacketSpace.Application] = undefined;
-    c.pacer?.onSent(now, end);
-    this.mtuProbeInFlight = true;
-    c.stats.packetsSent++;
-    return end;
-  }
-
-  /** CONNECTION_CLOSE in every space the peer may be able to read (RFC 9000 §10.2.3). */
-  private buildClose(buf: Uint8Array, now: number): number {
-    const c = this.c;
-    if (!c.closeFrameOwed || c.closeInfo === undefined) return 0;
-    c.closeFrameOwed = false;
-    const info = c.closeInfo;
-    const app = info.source === 'application';
-    let limit = Math.min(buf.length, c.maxDatagramSize);
-    if (!c.addressValidated) limit = Math.min(limit, Math.max(0, 3 * c.bytesReceived - c.bytesSent));
-    let reason = new TextEncoder().encode(info.reason);
-    if (reason.length > 100) reason = reason.subarray(0, 100);
-    let offset = 0;
-    this.packetCount = 0;
-    for (let space = 0 as PacketSpace; space <= PacketSpace.Application; space++) {
-      const sp = c.spaces[space];
-      if (sp.discarded) continue;
-      let type: PacketType;
-      if (space === PacketSpace.Application) {
-        if (c.oneRtt === undefined || (c.role === 'client' && !c.handshakeComplete)) continue;
-        type = PacketType.OneRtt;
-      } else {
-        if (sp.sendKeys === undefined) continue;
-        type = space === PacketSpace.Initial ? PacketType.Initial : PacketType.Handshake;
-      }
-      const dcid = c.peerCids.active;
-      const need = 64 + dcid.length + reason.length + (type === PacketType.Initial ? c.initialToken.length : 0);
-      if (offset + need > limit) break;
-      const pn = sp.nextPn;
-      const pnLength = 4;
-      let pnOffset: number;
-      if (type === PacketType.OneRtt) pnOffset = writeShortHeader(buf, offset, dcid, pnLength, 0, false);
-      else pnOffset = writeLongHeader(buf, offset, type, c.version.version, dcid, c.localCids.initial ?? new Uint8Array(0), type === PacketType.Initial && c.role === 'client' ? c.initialToken : new Uint8Array(0), pnLength);
-      writePacketNumber(buf, pnOffset, pn, pnLength);
-      let p = pnOffset + pnLength;
-      // An application close must not reveal the application before 1-RTT: use APPLICATION_ERROR (RFC 9000 §10.2.3).
-      if (app && type === PacketType.OneRtt) {
-        p = encodeFrame({ type: FrameType.ApplicationClose, errorCode: info.code, reason }, buf, p);
-      } else if (app) {
-        p = encodeFrame({ type: FrameType.ConnectionClose, errorCode: BigInt(TransportError.APPLICATION_ERROR), frameType: 0, reason: new Uint8Array(0) }, buf, p);
-      } else {
-        p = encodeFrame({ type: FrameType.ConnectionClose, errorCode: info.code, frameType: info.frameType, reason }, buf, p);
-      }
-      const pk = this.packets[this.packetCount++]!;
-      pk.space = space;
-      pk.type = type;
-      pk.start = offset;
-      pk.pnOffset = pnOffset;
-      pk.pnLength = pnLength;
-      pk.payloadEnd = p;
-      pk.pn = pn;
-      offset = p + TAG;
-      if (type === PacketType.OneRtt) break;
-    }
-    // Pad a client's Initial datagram.
-    let end = 0;
-    if (this.packetCount > 0 && this.packets[0]!.type === PacketType.Initial && c.role === 'client') {
-      const total = offset;
-      if (total < MIN_INITIAL_DATAGRAM && limit >= MIN_INITIAL_DATAGRAM) {
-        const last = this.packets[this.packetCount - 1]!;
-        buf.fill(0, last.payloadEnd, last.payloadEnd + MIN_INITIAL_DATAGRAM - total);
-        last.payloadEnd += MIN_INITIAL_DATAGRAM - total;
-      }
-    }
-    for (let i = 0; i < this.packetCount; i++) {
-      const pk = this.packets[i]!;
-      const sp = c.spaces[pk.space];
-      if (pk.type !== PacketType.OneRtt) patchLongHeaderLength(buf, pk.pnOffset - LENGTH_PLACEHOLDER_SIZE, pk.payloadEnd - pk.pnOffset + TAG);
-      end = pk.type === PacketType.OneRtt
-        ? c.oneRtt!.protect(buf, pk.start, pk.pnOffset, pk.pnLength, pk.payloadEnd, pk.pn)
-        : sp.sendKeys!.protect(buf, pk.start, pk.pnOffset, pk.pnLength, pk.payloadEnd, pk.pn);
-      sp.nextPn = pk.pn + 1;
-    }
-    this.packetCount = 0;
-    void now;
-    return end;
   }
 }
