@@ -151,6 +151,27 @@ describe('purequic client (in-process, against a purequic server)', () => {
     expect(records[records.length - 1].name).toBe('connectivity:connection_closed');
   });
 
+  it('the server writes its own qlog file per connection, closed when the connection ends', async () => {
+    const qdir = join(dir, 'qlog-server');
+    const traced = await startServer({ port: 0, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), qlogDir: qdir, quiet: true }, capture());
+    try {
+      expect(await runCli(['client', '--quiet', '--alpn', 'h3', `https://127.0.0.1:${traced.port}/50000`], capture())).toBe(0);
+      // The server's connection ends after its draining period (3 PTO).
+      let text = '';
+      for (let i = 0; i < 100 && !text.includes('connectivity:connection_closed'); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const f = readdirSync(qdir).find((n) => n.endsWith('_server.sqlog'));
+        text = f ? readFileSync(join(qdir, f), 'utf8') : '';
+      }
+      const records = text.split('\u001e').slice(1).map((r) => JSON.parse(r));
+      expect(records[0].trace.vantage_point.type).toBe('server');
+      expect(records.some((r) => r.name === 'transport:packet_sent' && r.data.frames.some((f: { frame_type: string }) => f.frame_type === 'stream'))).toBe(true);
+      expect(records[records.length - 1]).toMatchObject({ name: 'connectivity:connection_closed', data: { owner: 'remote' } });
+    } finally {
+      await traced.close();
+    }
+  });
+
   it('fails with exit 1 on a 404', async () => {
     const io = capture();
     expect(await runCli(['client', '--alpn', 'h3', '--quiet', url('/missing')], io)).toBe(1);
