@@ -30,11 +30,11 @@ import { HeaderStatus, PacketHeader, PacketType, assertReservedBitsZero, parsePa
 import { decodePacketNumber } from './packet-number.js';
 import { createInitialProtection, createPacketProtection, type PacketProtection } from './protection.js';
 import { Recovery, type RecoveryHost } from './recovery.js';
+import { Retransmission } from './retransmission.js';
 import { verifyRetryIntegrity } from './retry-integrity.js';
 import type { Role } from './role.js';
 import { RttEstimator } from './rtt.js';
-import { PacketSpace, SentState, type SentPacket } from './sent-packets.js';
-import { SENT_FRAME_FIELDS, SentFrame } from './sent-frames.js';
+import { PacketSpace, type SentPacket } from './sent-packets.js';
 import { RecvState, SendState, type QuicStream } from './stream.js';
 import { StreamRecvBuffer } from './stream-recv-buffer.js';
 import { StreamSendBuffer } from './stream-send-buffer.js';
@@ -171,6 +171,7 @@ export class Connection implements RecoveryHost {
   /** Received packets that failed authentication (RFC 9001 §6.6 integrity limit). */
   private authenticationFailures = 0;
   /** @internal */ readonly transmitter: Transmitter;
+  /** @internal */ readonly retransmission: Retransmission;
   /** @internal Application-limited (nothing to send while the window had room). */
   appLimited = true;
   /** @internal The trace hook (qlog); every trace call site checks it first, so nothing is computed without it. */
@@ -221,6 +222,7 @@ export class Connection implements RecoveryHost {
     this.maxDatagramSize = s.initialMaxDatagramSize;
     const ccSettings = { maxDatagramSize: this.maxDatagramSize, hyStart: true, ...(s.initialWindowPackets !== undefined ? { initialWindowPackets: s.initialWindowPackets } : {}) };
     this.cc = createCongestionController(s.congestionControl, ccSettings);
+    this.retransmission = new Retransmission(this);
     this.recovery = new Recovery(this.rtt, this.cc, this);
     this.pacer = s.pacing ? new Pacer({ maxDatagramSize: this.maxDatagramSize }) : undefined;
     this.idleTimeout = s.maxIdleTimeout;
@@ -1271,171 +1273,11 @@ export class Connection implements RecoveryHost {
   // Acknowledgement and loss of what we sent (RecoveryHost)
 
   onPacketAcked(space: PacketSpace, p: SentPacket): void {
-    if (p.ackLargest >= 0) this.spaces[space].tracker.onAckAcknowledged(p.ackLargest);
-    const f = p.frames;
-    for (let i = 0; i < f.length; ) {
-      const kind = f[i]!;
-      switch (kind) {
-        case SentFrame.Stream: {
-          const s = this.streams.get(f[i + 1]!);
-          if (s?.send !== undefined) {
-            s.send.onAcked(f[i + 2]!, f[i + 3]!, f[i + 4] === 1);
-            if (s.sendState === SendState.DataSent && s.send.isAllAcked) {
-              s.sendState = SendState.DataRecvd;
-              this.emit({ type: 'streamSendComplete', streamId: s.id });
-              this.maybeForget(s);
-            }
-          }
-          break;
-        }
-        case SentFrame.Crypto:
-          this.spaces[space].cryptoSend.onAcked(f[i + 1]!, f[i + 2]!, false);
-          break;
-        case SentFrame.ResetStream: {
-          const s = this.streams.get(f[i + 1]!);
-          if (s !== undefined && s.sendState === SendState.ResetSent) {
-            s.sendState = SendState.ResetRecvd;
-            this.maybeForget(s);
-          }
-          break;
-        }
-        case SentFrame.MtuProbe:
-          this.transmitter.mtu.onProbeAcked(p.size);
-          break;
-        default:
-          break;
-      }
-      i += 1 + SENT_FRAME_FIELDS[kind]!;
-    }
+    this.retransmission.onPacketAcked(space, p);
   }
 
   onPacketLost(space: PacketSpace, p: SentPacket): void {
-    if (this.trace !== undefined) {
-      const packetType = space === PacketSpace.Initial ? PacketType.Initial : space === PacketSpace.Handshake ? PacketType.Handshake : p.zeroRtt ? PacketType.ZeroRtt : PacketType.OneRtt;
-      this.traceEvent('packet_lost', { packetType, pn: p.pn });
-    }
-    const f = p.frames;
-    for (let i = 0; i < f.length; ) {
-      const kind = f[i]!;
-      switch (kind) {
-        case SentFrame.Stream: {
-          const s = this.streams.get(f[i + 1]!);
-          if (s?.send !== undefined && s.sendState < SendState.ResetSent) {
-            s.send.onLost(f[i + 2]!, f[i + 3]!, f[i + 4] === 1);
-            this.queueStream(s);
-          }
-          break;
-        }
-        case SentFrame.Crypto: {
-          const sp = this.spaces[space];
-          if (!sp.discarded) sp.cryptoSend.onLost(f[i + 1]!, f[i + 2]!, false);
-          break;
-        }
-        case SentFrame.ResetStream: {
-          const s = this.streams.get(f[i + 1]!);
-          if (s !== undefined && s.sendState === SendState.ResetSent) {
-            s.resetPending = true;
-            this.queueStream(s);
-          }
-          break;
-        }
-        case SentFrame.StopSending: {
-          const s = this.streams.get(f[i + 1]!);
-          if (s !== undefined && s.recvState < RecvState.DataRecvd) {
-            s.stopSendingPending = true;
-            this.queueStream(s);
-          }
-          break;
-        }
-        case SentFrame.MaxData:
-          this.maxDataPending = true;
-          break;
-        case SentFrame.MaxStreamData: {
-          const s = this.streams.get(f[i + 1]!);
-          if (s !== undefined && s.recvState === RecvState.Recv) {
-            s.maxStreamDataPending = true;
-            this.queueStream(s);
-          }
-          break;
-        }
-        case SentFrame.MaxStreams:
-          this.streams.maxStreamsPending[f[i + 1]!] = true;
-          break;
-        case SentFrame.DataBlocked:
-          this.connSend.onBlockedLost(f[i + 1]!);
-          break;
-        case SentFrame.StreamDataBlocked: {
-          const s = this.streams.get(f[i + 1]!);
-          if (s !== undefined) {
-            s.sendCredit.onBlockedLost(f[i + 2]!);
-            this.queueStream(s);
-          }
-          break;
-        }
-        case SentFrame.StreamsBlocked: {
-          const d = f[i + 1]!;
-          if (this.streams.localLimit[d] === f[i + 2]!) this.streams.streamsBlockedOwed[d] = f[i + 2]!;
-          break;
-        }
-        case SentFrame.NewConnectionId: {
-          const seq = f[i + 1]!;
-          if (this.localCids.get(seq) !== undefined && !this.localCids.pending.includes(seq)) this.localCids.pending.push(seq);
-          break;
-        }
-        case SentFrame.RetireConnectionId:
-          this.peerCids.retirePending.push(f[i + 1]!);
-          break;
-        case SentFrame.HandshakeDone:
-          this.handshakeDonePending = true;
-          break;
-        case SentFrame.NewToken:
-          this.transmitter.onNewTokenLost();
-          break;
-        case SentFrame.MtuProbe:
-          this.transmitter.mtu.onProbeLost(p.size);
-          break;
-      }
-      i += 1 + SENT_FRAME_FIELDS[kind]!;
-    }
-  }
-
-  /**
-   * A PTO fired: the probes should carry data the peer may be missing, not just a PING
-   * (RFC 9002 §6.2.4). Where a probed space has nothing new to send, the CRYPTO and STREAM
-   * data of its oldest unacknowledged packet is queued again (the packet stays in flight).
-   */
-  private queueProbeData(): void {
-    const rec = this.recovery;
-    for (let space = 0 as PacketSpace; space <= PacketSpace.Application; space++) {
-      if (rec.probes[space]! === 0 || this.spaces[space].discarded) continue;
-      if (this.spaces[space].cryptoSend.hasSendable(Infinity)) continue;
-      if (space === PacketSpace.Application && this.sendQueue.length > 0) continue;
-      const q = rec.sent[space];
-      for (let i = q.start; i < q.end; i++) {
-        const p = q.at(i);
-        if (p.state !== SentState.Outstanding || !p.ackEliciting || p.mtuProbe) continue;
-        this.requeueData(space, p);
-        break;
-      }
-    }
-  }
-
-  /** Queues the CRYPTO and STREAM data of packet `p` for sending again. */
-  private requeueData(space: PacketSpace, p: SentPacket): void {
-    const f = p.frames;
-    for (let i = 0; i < f.length; ) {
-      const kind = f[i]!;
-      if (kind === SentFrame.Crypto) {
-        this.spaces[space].cryptoSend.onLost(f[i + 1]!, f[i + 2]!, false);
-      } else if (kind === SentFrame.Stream) {
-        const s = this.streams.get(f[i + 1]!);
-        if (s?.send !== undefined && s.sendState < SendState.ResetSent) {
-          s.send.onLost(f[i + 2]!, f[i + 3]!, f[i + 4] === 1);
-          this.queueStream(s);
-        }
-      }
-      i += 1 + SENT_FRAME_FIELDS[kind]!;
-    }
+    this.retransmission.onPacketLost(space, p);
   }
 
   peerCompletedAddressValidation(): boolean {
@@ -1568,7 +1410,7 @@ export class Connection implements RecoveryHost {
       }
       if (now >= this.recovery.deadline) {
         this.recovery.onTimeout(now);
-        this.queueProbeData();
+        this.retransmission.queueProbeData();
       }
       this.transmitter.onTimeout(now);
     } catch (e) {
