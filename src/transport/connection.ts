@@ -7,7 +7,7 @@ import { createTlsClient } from '../tls/client.js';
 import { createTlsServer, type TlsServer } from '../tls/server.js';
 import type { TlsClient } from '../tls/client.js';
 import { decodeClientSession } from '../tls/session.js';
-import type { CertificateVerdict, EncryptionLevel, TlsEvent } from '../tls/types.js';
+import type { CertificateVerdict, EncryptionLevel } from '../tls/types.js';
 import { equalBytes, fromUtf8 } from '../util/bytes.js';
 import { AckTracker } from './ack-tracker.js';
 import { BufferReader } from './buffer-reader.js';
@@ -28,9 +28,10 @@ import { FrameType, type Frame } from './frame-types.js';
 import { OneRttProtection, OpenedWith } from './key-update.js';
 import { HeaderStatus, PacketHeader, PacketType, assertReservedBitsZero, parsePacketHeader } from './packet.js';
 import { decodePacketNumber } from './packet-number.js';
-import { createInitialProtection, createPacketProtection, type PacketProtection } from './protection.js';
+import { createInitialProtection, type PacketProtection } from './protection.js';
 import { Recovery, type RecoveryHost } from './recovery.js';
 import { Retransmission } from './retransmission.js';
+import { HandshakeDriver, streamLimitsFrom } from './handshake-driver.js';
 import { verifyRetryIntegrity } from './retry-integrity.js';
 import type { Role } from './role.js';
 import { RttEstimator } from './rtt.js';
@@ -39,7 +40,7 @@ import { RecvState, SendState, type QuicStream } from './stream.js';
 import { StreamRecvBuffer } from './stream-recv-buffer.js';
 import { StreamSendBuffer } from './stream-send-buffer.js';
 import { StreamMap, type PeerStreamLimits } from './streams.js';
-import { TokenKind, type TokenProtector } from './token.js';
+import type { TokenProtector } from './token.js';
 import { Transmitter } from './transmit.js';
 import { qlogFrame } from './qlog.js';
 import {
@@ -102,7 +103,6 @@ export class Connection implements RecoveryHost {
   /** @internal */ oneRtt: OneRttProtection | undefined;
   /** @internal */ zeroRttSend: PacketProtection | undefined;
   /** @internal */ zeroRttRecv: PacketProtection | undefined;
-  private oneRttSecrets: { read?: Uint8Array; write?: Uint8Array; suite?: { aead: string; hash: string; hp: string } } = {};
 
   /** @internal */ readonly localCids: LocalConnectionIds;
   /** @internal */ readonly peerCids: PeerConnectionIds;
@@ -112,7 +112,8 @@ export class Connection implements RecoveryHost {
   /** @internal */ retrySourceCid: Uint8Array | undefined;
   /** @internal Client: token for Initial packets (from Retry or NEW_TOKEN). */
   initialToken: Uint8Array = new Uint8Array(0);
-  private retried = false;
+  /** @internal Client: a Retry was accepted. */
+  retried = false;
   private receivedFromPeer = false;
 
   /** Current peer address. */
@@ -120,7 +121,8 @@ export class Connection implements RecoveryHost {
   /** @internal */ bytesReceived = 0;
   /** @internal */ bytesSent = 0;
   /** @internal */ addressValidated: boolean;
-  private peerValidatedOurAddress = false;
+  /** @internal Client: the server has validated our address (RFC 9002 PeerCompletedAddressValidation). */
+  peerValidatedOurAddress = false;
 
   readonly rtt: RttEstimator;
   readonly cc: CongestionController;
@@ -172,6 +174,7 @@ export class Connection implements RecoveryHost {
   private authenticationFailures = 0;
   /** @internal */ readonly transmitter: Transmitter;
   /** @internal */ readonly retransmission: Retransmission;
+  /** @internal */ readonly handshake: HandshakeDriver;
   /** @internal Application-limited (nothing to send while the window had room). */
   appLimited = true;
   /** @internal The trace hook (qlog); every trace call site checks it first, so nothing is computed without it. */
@@ -180,7 +183,8 @@ export class Connection implements RecoveryHost {
   private traceFrames: Record<string, unknown>[] = [];
   private readonly header = new PacketHeader();
   private readonly reader = new BufferReader();
-  private localParams: TransportParameters;
+  /** @internal Our transport parameters. */
+  readonly localParams: TransportParameters;
   private readonly localParamsBytes: Uint8Array;
 
   /** Counters. */
@@ -223,6 +227,7 @@ export class Connection implements RecoveryHost {
     const ccSettings = { maxDatagramSize: this.maxDatagramSize, hyStart: true, ...(s.initialWindowPackets !== undefined ? { initialWindowPackets: s.initialWindowPackets } : {}) };
     this.cc = createCongestionController(s.congestionControl, ccSettings);
     this.retransmission = new Retransmission(this);
+    this.handshake = new HandshakeDriver(this);
     this.recovery = new Recovery(this.rtt, this.cc, this);
     this.pacer = s.pacing ? new Pacer({ maxDatagramSize: this.maxDatagramSize }) : undefined;
     this.idleTimeout = s.maxIdleTimeout;
@@ -246,7 +251,7 @@ export class Connection implements RecoveryHost {
       if (c.tls.session !== undefined) {
         try {
           const remembered = decodeTransportParameters(decodeClientSession(c.tls.session).transportParameters, 'server');
-          peerLimits = this.limitsFrom(remembered);
+          peerLimits = streamLimitsFrom(remembered);
           this.connSend.raise(remembered.initialMaxData);
           this.peerMaxDatagramFrameSize = remembered.maxDatagramFrameSize;
         } catch {
@@ -318,13 +323,16 @@ export class Connection implements RecoveryHost {
     this.emit({ type: 'connectionIdAdded', cid: scid, resetToken: this.localCids.all[0]!.resetToken });
   }
 
-  /** @internal */ tokens: TokenProtector | undefined;
+  /** @internal Server: seals NEW_TOKEN tokens. */
+  tokens: TokenProtector | undefined;
+  /** @internal Server: session tickets can be issued. */
+  hasTicketSealer = false;
 
   /** Starts a client connection: queues the ClientHello (and 0-RTT keys when resuming). */
   static connect(config: ClientConnectionConfig, peer: PathAddress, now: number): Connection {
     const c = new Connection('client', config, peer, now, undefined);
     (c.tls as TlsClient).start(now);
-    c.drainTls(now);
+    c.handshake.drainTls(now);
     return c;
   }
 
@@ -503,7 +511,7 @@ export class Connection implements RecoveryHost {
     if (this.state === 'closed' || this.state === 'draining' || this.state === 'closing') return;
     try {
       this.tls.completeCertificateVerification(verdict, now);
-      this.drainTls(now);
+      this.handshake.drainTls(now);
     } catch (e) {
       this.failWith(e, now);
     }
@@ -733,7 +741,7 @@ export class Connection implements RecoveryHost {
         if (space.space === PacketSpace.Handshake && this.role === 'client') this.peerValidatedOurAddress = true;
         if (space.space === PacketSpace.Application && this.role === 'client' && this.handshakeComplete && !this.handshakeConfirmed) {
           // RFC 9001 §4.1.2: an acknowledged 1-RTT packet confirms the handshake for a client.
-          this.confirmHandshake(now);
+          this.handshake.confirmHandshake(now);
         }
         return;
       }
@@ -746,7 +754,7 @@ export class Connection implements RecoveryHost {
         if (cr.readable > 0) {
           const level = LEVEL_OF_SPACE[space.space]!;
           for (let bytes = cr.readSegment(); bytes.length > 0; bytes = cr.readSegment()) this.tls.receive(level, bytes, now);
-          this.drainTls(now);
+          this.handshake.drainTls(now);
         }
         return;
       }
@@ -862,7 +870,7 @@ export class Connection implements RecoveryHost {
         return;
       }
       case FrameType.HandshakeDone:
-        if (!this.handshakeConfirmed) this.confirmHandshake(now);
+        if (!this.handshakeConfirmed) this.handshake.confirmHandshake(now);
         return;
       case FrameType.Datagram: {
         const max = this.settings.maxDatagramFrameSize;
@@ -986,7 +994,8 @@ export class Connection implements RecoveryHost {
     this.buffered.push({ data: packet.slice(), from });
   }
 
-  private replayBuffered(now: number): void {
+  /** @internal Processes the packets that waited for keys. */
+  replayBuffered(now: number): void {
     if (this.buffered.length === 0) return;
     const list = this.buffered.splice(0);
     for (const b of list) {
@@ -1018,202 +1027,7 @@ export class Connection implements RecoveryHost {
   }
 
   // ---------------------------------------------------------------------------------------
-  // TLS
-
-  /** @internal Moves TLS output into CRYPTO streams and acts on TLS events. */
-  drainTls(now: number): void {
-    for (let out = this.tls.pollOutput(); out !== undefined; out = this.tls.pollOutput()) {
-      const sp = out.level === 'initial' ? 0 : out.level === 'handshake' ? 1 : 2;
-      this.spaces[sp]!.cryptoSend.write(out.data);
-    }
-    for (let e = this.tls.pollEvent(); e !== undefined; e = this.tls.pollEvent()) this.onTlsEvent(e, now);
-  }
-
-  private onTlsEvent(e: TlsEvent, now: number): void {
-    switch (e.type) {
-      case 'secret': {
-        const read = e.direction === 'read';
-        if (e.level === 'handshake') {
-          const keys = createPacketProtection(this.crypto, e.suite, this.version, e.secret);
-          const sp = this.spaces[PacketSpace.Handshake];
-          if (read) sp.recvKeys = keys;
-          else sp.sendKeys = keys;
-          if (read) this.replayBuffered(now);
-        } else if (e.level === 'zeroRtt') {
-          const keys = createPacketProtection(this.crypto, e.suite, this.version, e.secret);
-          if (read) {
-            this.zeroRttRecv = keys;
-            this.replayBuffered(now);
-          } else this.zeroRttSend = keys;
-        } else {
-          if (read) this.oneRttSecrets.read = e.secret;
-          else this.oneRttSecrets.write = e.secret;
-          this.oneRttSecrets.suite = e.suite;
-          const { read: rs, write: ws } = this.oneRttSecrets;
-          if (rs !== undefined && ws !== undefined && this.oneRtt === undefined) {
-            this.oneRtt = new OneRttProtection(this.crypto, e.suite, this.version, ws, rs);
-            this.oneRttSecrets = {};
-            if (this.role === 'client') this.zeroRttSend = undefined;
-            this.replayBuffered(now);
-          }
-        }
-        return;
-      }
-      case 'peerTransportParameters':
-        this.onPeerTransportParameters(e.data, now);
-        return;
-      case 'peerCertificates':
-        this.emit({ type: 'peerCertificates', chain: e.chain, verification: e.verification, awaitingVerdict: e.awaitingVerdict, request: e.request });
-        return;
-      case 'clientHello':
-        return;
-      case 'earlyData':
-        this.earlyDataStatus = e.status;
-        if (this.role === 'client') {
-          this.emit({ type: 'earlyData', status: e.status });
-          if (e.status === 'rejected') this.onEarlyDataRejected(now);
-        } else if (e.status === 'rejected') {
-          this.zeroRttRecv = undefined;
-        }
-        return;
-      case 'handshakeComplete':
-        this.onHandshakeComplete(e, now);
-        return;
-      case 'sessionTicket':
-        this.emit({ type: 'sessionTicket', ticket: e.session });
-        return;
-    }
-  }
-
-  private onHandshakeComplete(e: Extract<TlsEvent, { type: 'handshakeComplete' }>, now: number): void {
-    this.handshakeComplete = true;
-    this.alpn = e.alpn;
-    if (this.trace !== undefined) this.traceEvent('connection_state_updated', { new: 'handshake_complete', alpn: e.alpn, cipher_suite: e.cipherSuite });
-    if (e.earlyData !== 'not-offered') this.earlyDataStatus = e.earlyData;
-    if (this.state === 'handshake') this.state = 'established';
-    this.emit({
-      type: 'handshakeCompleted',
-      alpn: e.alpn,
-      resumed: e.resumed,
-      earlyData: e.earlyData,
-      peerCertificates: e.peerCertificates,
-      serverName: e.serverName,
-      cipherSuite: e.cipherSuite,
-    });
-    if (this.role === 'server') {
-      this.handshakeDonePending = true;
-      this.confirmHandshake(now);
-      const srv = this.tls as TlsServer;
-      if (this.settings.issueSessionTicket && this.hasTicketSealer) {
-        try {
-          srv.sendSessionTicket(now, { earlyDataContext: this.earlyDataContext() });
-          this.drainTls(now);
-        } catch {
-          // No ticket: resumption simply is not offered.
-        }
-      }
-      if (this.settings.issueNewToken && this.tokens !== undefined) {
-        this.newTokenPending = this.tokens.seal(TokenKind.NewToken, this.peerAddress.address, now);
-      }
-      this.replayBuffered(now);
-    }
-  }
-
-  /** @internal */ hasTicketSealer = false;
-
-  /** What 0-RTT acceptance depends on: the limits we promised (RFC 9000 §7.4.1). */
-  private earlyDataContext(): Uint8Array {
-    const p = this.localParams;
-    return encodeTransportParameters({
-      initialMaxData: p.initialMaxData,
-      initialMaxStreamDataBidiLocal: p.initialMaxStreamDataBidiLocal,
-      initialMaxStreamDataBidiRemote: p.initialMaxStreamDataBidiRemote,
-      initialMaxStreamDataUni: p.initialMaxStreamDataUni,
-      initialMaxStreamsBidi: p.initialMaxStreamsBidi,
-      initialMaxStreamsUni: p.initialMaxStreamsUni,
-      maxDatagramFrameSize: p.maxDatagramFrameSize,
-      activeConnectionIdLimit: p.activeConnectionIdLimit,
-    });
-  }
-
-  private onEarlyDataRejected(now: number): void {
-    // RFC 9000 §7.4.2 / RFC 9001 §4.6.2: everything sent in 0-RTT is lost; resend it in 1-RTT.
-    this.zeroRttSend = undefined;
-    const q = this.recovery.sent[PacketSpace.Application];
-    let bytes = 0;
-    for (let i = q.start; i < q.end; i++) {
-      const p = q.at(i);
-      if (p.zeroRtt && p.state === 0) {
-        if (p.inFlight) bytes += p.size;
-        q.markLost(p, now);
-        this.onPacketLost(PacketSpace.Application, p);
-      }
-    }
-    // RFC 9002 §6.4: rejected 0-RTT packets leave bytes in flight (no congestion signal).
-    if (bytes > 0) this.cc.onPacketsDiscarded(bytes);
-  }
-
-  private onPeerTransportParameters(data: Uint8Array, now: number): void {
-    const peer = this.role === 'client' ? 'server' : 'client';
-    const p = decodeTransportParameters(data, peer);
-    // RFC 9000 §7.3: authenticate the connection IDs.
-    const fail = (why: string): never => {
-      throw new QuicError(TransportError.TRANSPORT_PARAMETER_ERROR, why);
-    };
-    if (p.initialSourceConnectionId === undefined) fail('initial_source_connection_id missing');
-    if (this.role === 'client') {
-      if (!equalBytes(p.initialSourceConnectionId!, this.peerCids.active)) fail('initial_source_connection_id does not match the server SCID');
-      if (p.originalDestinationConnectionId === undefined || !equalBytes(p.originalDestinationConnectionId, this.originalDcid)) {
-        fail('original_destination_connection_id does not match');
-      }
-      if (this.retried) {
-        if (p.retrySourceConnectionId === undefined || !equalBytes(p.retrySourceConnectionId, this.retrySourceCid!)) fail('retry_source_connection_id does not match the Retry');
-      } else if (p.retrySourceConnectionId !== undefined) fail('retry_source_connection_id without a Retry');
-      if (p.statelessResetToken) this.peerCids.setInitial(this.peerCids.active, p.statelessResetToken);
-    } else {
-      const clientScid = this.peerCids.active;
-      if (!equalBytes(p.initialSourceConnectionId!, clientScid)) fail('initial_source_connection_id does not match the client SCID');
-    }
-    if (p.versionInformation !== undefined && p.versionInformation.chosenVersion !== this.version.version) {
-      throw new QuicError(TransportError.VERSION_NEGOTIATION_ERROR, 'version_information chosen version differs from the version in use');
-    }
-    this.peerParams = p;
-    if (this.trace !== undefined) this.traceEvent('parameters_set', { owner: 'remote', ...p });
-    this.peerAckDelayExponent = p.ackDelayExponent;
-    this.recovery.peerMaxAckDelay = p.maxAckDelay;
-    this.peerMaxDatagramFrameSize = p.maxDatagramFrameSize;
-    if (p.maxIdleTimeout > 0 && (this.idleTimeout === 0 || p.maxIdleTimeout < this.idleTimeout)) this.idleTimeout = p.maxIdleTimeout;
-    this.connSend.raise(p.initialMaxData);
-    this.streams.setPeerLimits(this.limitsFrom(p));
-    this.localCids.setPeerLimit(p.activeConnectionIdLimit);
-    this.flushCidChanges();
-    this.requeueBlockedStreams();
-    for (const s of this.streams.values()) if (s.local && s.send !== undefined) this.queueStream(s);
-    this.transmitter.mtu.onPeerMaxUdpPayload(Math.min(p.maxUdpPayloadSize, this.settings.mtuDiscoveryMax));
-    void now;
-  }
-
-  private limitsFrom(p: TransportParameters): PeerStreamLimits {
-    return {
-      maxBidi: p.initialMaxStreamsBidi,
-      maxUni: p.initialMaxStreamsUni,
-      dataBidiLocal: p.initialMaxStreamDataBidiLocal,
-      dataBidiRemote: p.initialMaxStreamDataBidiRemote,
-      dataUni: p.initialMaxStreamDataUni,
-    };
-  }
-
-  private confirmHandshake(now: number): void {
-    if (this.handshakeConfirmed) return;
-    this.handshakeConfirmed = true;
-    this.peerValidatedOurAddress = true;
-    this.recovery.onHandshakeConfirmed(now);
-    this.discardSpace(PacketSpace.Initial, now);
-    this.discardSpace(PacketSpace.Handshake, now);
-    this.emit({ type: 'handshakeConfirmed' });
-    if (this.trace !== undefined) this.traceEvent('connection_state_updated', { new: 'handshake_confirmed' });
-    this.transmitter.onHandshakeConfirmed(now);
-  }
+  // Keys and spaces
 
   /** @internal Drops a space's keys and state (RFC 9001 §4.9). */
   discardSpace(space: PacketSpace, now: number): void {
@@ -1225,7 +1039,8 @@ export class Connection implements RecoveryHost {
     this.recovery.discardSpace(space, now);
   }
 
-  private flushCidChanges(): void {
+  /** @internal Reports our connection IDs added and retired since the last call (for the endpoint's routing). */
+  flushCidChanges(): void {
     const l = this.localCids;
     for (const cid of l.added) {
       const c = l.all.find((x) => x.cid === cid);
@@ -1255,7 +1070,8 @@ export class Connection implements RecoveryHost {
     this.sendQueue.push(s);
   }
 
-  private requeueBlockedStreams(): void {
+  /** @internal Queues every stream with unsent data (after the peer raised a limit). */
+  requeueBlockedStreams(): void {
     for (const s of this.streams.values()) {
       if (s.send !== undefined && s.send.unsentBytes > 0) this.queueStream(s);
     }
