@@ -7,8 +7,8 @@ import { createTlsClient } from '../tls/client.js';
 import { createTlsServer, type TlsServer } from '../tls/server.js';
 import type { TlsClient } from '../tls/client.js';
 import { decodeClientSession } from '../tls/session.js';
-import type { CertificateVerdict, EncryptionLevel } from '../tls/types.js';
-import { equalBytes, fromUtf8 } from '../util/bytes.js';
+import type { CertificateVerdict } from '../tls/types.js';
+import { equalBytes } from '../util/bytes.js';
 import { AckTracker } from './ack-tracker.js';
 import { BufferReader } from './buffer-reader.js';
 import {
@@ -24,7 +24,6 @@ import type { ConnectionCloseInfo, ConnectionEvent, PathAddress } from './events
 import { ReceiveCredit, SendCredit } from './flow-control.js';
 import { readFrame } from './frame.js';
 import { assertFrameAllowed, isAckEliciting } from './frame-rules.js';
-import { FrameType, type Frame } from './frame-types.js';
 import { OneRttProtection, OpenedWith } from './key-update.js';
 import { HeaderStatus, PacketHeader, PacketType, assertReservedBitsZero, parsePacketHeader } from './packet.js';
 import { decodePacketNumber } from './packet-number.js';
@@ -32,6 +31,7 @@ import { createInitialProtection, type PacketProtection } from './protection.js'
 import { Recovery, type RecoveryHost } from './recovery.js';
 import { Retransmission } from './retransmission.js';
 import { HandshakeDriver, streamLimitsFrom } from './handshake-driver.js';
+import { FrameHandler } from './frame-handler.js';
 import { verifyRetryIntegrity } from './retry-integrity.js';
 import type { Role } from './role.js';
 import { RttEstimator } from './rtt.js';
@@ -50,8 +50,6 @@ import {
 } from './transport-params.js';
 import { QUIC_V1, versionParameters, type VersionParameters } from './version.js';
 
-/** Largest amount of CRYPTO data buffered beyond what TLS consumed (RFC 9000 §7.5). */
-const MAX_CRYPTO_BUFFER = 64 * 1024;
 /** Undecryptable packets kept until their keys arrive (RFC 9001 §5.7). */
 const MAX_BUFFERED_PACKETS = 16;
 
@@ -83,8 +81,6 @@ interface BufferedPacket {
   data: Uint8Array;
   from: PathAddress;
 }
-
-const LEVEL_OF_SPACE: readonly EncryptionLevel[] = ['initial', 'handshake', 'oneRtt'];
 
 /**
  * A QUIC connection (RFC 9000, 9001, 9002), client or server, as a sans-IO state machine:
@@ -175,6 +171,7 @@ export class Connection implements RecoveryHost {
   /** @internal */ readonly transmitter: Transmitter;
   /** @internal */ readonly retransmission: Retransmission;
   /** @internal */ readonly handshake: HandshakeDriver;
+  /** @internal */ readonly frames: FrameHandler;
   /** @internal Application-limited (nothing to send while the window had room). */
   appLimited = true;
   /** @internal The trace hook (qlog); every trace call site checks it first, so nothing is computed without it. */
@@ -228,6 +225,7 @@ export class Connection implements RecoveryHost {
     this.cc = createCongestionController(s.congestionControl, ccSettings);
     this.retransmission = new Retransmission(this);
     this.handshake = new HandshakeDriver(this);
+    this.frames = new FrameHandler(this);
     this.recovery = new Recovery(this.rtt, this.cc, this);
     this.pacer = s.pacing ? new Pacer({ maxDatagramSize: this.maxDatagramSize }) : undefined;
     this.idleTimeout = s.maxIdleTimeout;
@@ -435,7 +433,7 @@ export class Connection implements RecoveryHost {
     // After the peer's RESET_STREAM, buffered data is abandoned (its credit was already returned).
     const data = s.recvState >= RecvState.ResetRecvd ? new Uint8Array(0) : segment ? r.readSegment(max) : r.read(max);
     s.readableSignalled = false;
-    if (data.length > 0) this.onConsumed(s, data.length, now);
+    if (data.length > 0) this.frames.onConsumedCredit(s, data.length, now);
     const fin = r.isFinished;
     if (fin && s.recvState === RecvState.DataRecvd) {
       s.recvState = RecvState.DataRead;
@@ -722,220 +720,10 @@ export class Connection implements RecoveryHost {
       assertFrameAllowed(r.frameType!, packetType, this.role);
       if (this.trace !== undefined) this.traceFrames.push(qlogFrame(f));
       if (!ackEliciting && isAckEliciting(f.type)) ackEliciting = true;
-      this.onFrame(f, r.frameType!, space, h, from, now);
+      this.frames.onFrame(f, r.frameType!, space, h, from, now);
       if (this.state === 'draining' || this.state === 'closed') break;
     }
     return ackEliciting;
-  }
-
-  private onFrame(f: Frame, wireType: number, space: SpaceState, h: PacketHeader, from: PathAddress, now: number): void {
-    switch (f.type) {
-      case FrameType.Padding:
-      case FrameType.Ping:
-        return;
-      case FrameType.Ack:
-      case FrameType.AckEcn: {
-        const delay = space.space === PacketSpace.Application ? (f.ackDelay * 2 ** this.peerAckDelayExponent) / 1000 : 0;
-        this.recovery.onAckReceived(space.space, f.ranges, f.ranges.length >> 1, delay, now, wireType);
-        if (this.trace !== undefined) this.traceMetrics();
-        if (space.space === PacketSpace.Handshake && this.role === 'client') this.peerValidatedOurAddress = true;
-        if (space.space === PacketSpace.Application && this.role === 'client' && this.handshakeComplete && !this.handshakeConfirmed) {
-          // RFC 9001 §4.1.2: an acknowledged 1-RTT packet confirms the handshake for a client.
-          this.handshake.confirmHandshake(now);
-        }
-        return;
-      }
-      case FrameType.Crypto: {
-        const cr = space.cryptoRecv;
-        if (f.offset + f.data.length > cr.readOffset + MAX_CRYPTO_BUFFER) {
-          throw new QuicError(TransportError.CRYPTO_BUFFER_EXCEEDED, `CRYPTO data up to ${f.offset + f.data.length} exceeds the buffer`, wireType);
-        }
-        cr.insert(f.offset, f.data, false, wireType);
-        if (cr.readable > 0) {
-          const level = LEVEL_OF_SPACE[space.space]!;
-          for (let bytes = cr.readSegment(); bytes.length > 0; bytes = cr.readSegment()) this.tls.receive(level, bytes, now);
-          this.handshake.drainTls(now);
-        }
-        return;
-      }
-      case FrameType.Stream:
-        return this.onStreamFrame(f.streamId, f.offset, f.data, f.fin, wireType, now);
-      case FrameType.ResetStream: {
-        const s = this.streams.lookup(f.streamId, wireType, true, false);
-        if (s === undefined || s.recvState === RecvState.ResetRecvd || s.recvState === RecvState.ResetRead) return;
-        const grew = s.recv!.setFinalSizeFromReset(f.finalSize, wireType);
-        s.recvCredit.onReceived(grew, wireType);
-        this.connRecv.onReceived(grew, wireType);
-        if (s.recvState === RecvState.DataRecvd || s.recvState === RecvState.DataRead) return;
-        // Bytes the application will never read still count as consumed for flow control.
-        const unread = f.finalSize - s.recv!.readOffset;
-        if (unread > 0) this.onConsumedCredit(s, unread, now);
-        s.recvState = RecvState.ResetRecvd;
-        s.peerResetCode = f.errorCode;
-        this.emit({ type: 'streamReset', streamId: s.id, errorCode: f.errorCode, finalSize: f.finalSize });
-        s.recvState = RecvState.ResetRead;
-        this.maybeForget(s);
-        return;
-      }
-      case FrameType.StopSending: {
-        const s = this.streams.lookup(f.streamId, wireType, false, true);
-        if (s === undefined) return;
-        if (s.peerStopSendingCode === undefined) {
-          s.peerStopSendingCode = f.errorCode;
-          this.emit({ type: 'streamStopSending', streamId: s.id, errorCode: f.errorCode });
-        }
-        // RFC 9000 §3.5: answer with RESET_STREAM unless all data is already sent or reset.
-        if (s.sendState === SendState.Ready || s.sendState === SendState.Send || s.sendState === SendState.DataSent) {
-          if (s.sendState !== SendState.DataSent || !s.send!.isAllAcked) {
-            s.resetCode = f.errorCode;
-            s.resetFinalSize = s.send!.sentOffset; // RFC 9000 §4.5: the bytes sent, not those queued
-            s.resetPending = true;
-            s.sendState = SendState.ResetSent;
-            s.send!.discard();
-            this.queueStream(s);
-          }
-        }
-        return;
-      }
-      case FrameType.NewToken:
-        this.emit({ type: 'newToken', token: f.token.slice() });
-        return;
-      case FrameType.MaxData:
-        if (this.connSend.raise(f.maximumData)) this.requeueBlockedStreams();
-        return;
-      case FrameType.MaxStreamData: {
-        const s = this.streams.lookup(f.streamId, wireType, false, true);
-        if (s === undefined) return;
-        if (s.sendCredit.raise(f.maximumStreamData)) {
-          this.queueStream(s);
-          if (s.writeBlocked) {
-            s.writeBlocked = false;
-            this.emit({ type: 'streamWritable', streamId: s.id });
-          }
-        }
-        return;
-      }
-      case FrameType.MaxStreamsBidi:
-      case FrameType.MaxStreamsUni: {
-        const bidi = f.type === FrameType.MaxStreamsBidi;
-        if (this.streams.onMaxStreams(bidi, f.maximumStreams)) {
-          this.emit({ type: 'streamsAvailable', bidi: this.streams.available(true), uni: this.streams.available(false) });
-        }
-        return;
-      }
-      // BLOCKED frames are surfaced when they concern the limit in force (a stale one, for a
-      // limit we have since raised, says nothing new).
-      case FrameType.DataBlocked:
-        if (f.maximumData >= this.connRecv.limit) this.emit({ type: 'peerDataBlocked', limit: f.maximumData });
-        return;
-      case FrameType.StreamDataBlocked: {
-        const s = this.streams.lookup(f.streamId, wireType, true, false);
-        if (s !== undefined && f.maximumStreamData >= s.recvCredit.limit && s.recvState === RecvState.Recv) {
-          this.emit({ type: 'peerStreamDataBlocked', streamId: s.id, limit: f.maximumStreamData });
-        }
-        return;
-      }
-      case FrameType.StreamsBlockedBidi:
-      case FrameType.StreamsBlockedUni: {
-        const bidi = f.type === FrameType.StreamsBlockedBidi;
-        if (this.streams.peerIsBlocked(bidi, f.maximumStreams)) this.emit({ type: 'peerNeedsStreams', bidi });
-        return;
-      }
-      case FrameType.NewConnectionId:
-        this.peerCids.onNewConnectionId(f.sequenceNumber, f.retirePriorTo, f.connectionId.slice(), f.statelessResetToken.slice(), wireType);
-        return;
-      case FrameType.RetireConnectionId: {
-        this.localCids.onRetire(f.sequenceNumber, h.dcid, wireType);
-        this.flushCidChanges();
-        return;
-      }
-      case FrameType.PathChallenge:
-        if (this.pathResponses.length < 8) this.pathResponses.push(f.data.slice());
-        return;
-      case FrameType.PathResponse:
-        return;
-      case FrameType.ConnectionClose:
-      case FrameType.ApplicationClose: {
-        const app = f.type === FrameType.ApplicationClose;
-        let reason = '';
-        try {
-          reason = fromUtf8(f.reason);
-        } catch {
-          reason = '(reason is not UTF-8)';
-        }
-        this.enterDraining(
-          { source: app ? 'peer-application' : 'peer-transport', code: f.errorCode, frameType: app ? 0 : f.frameType, reason },
-          now,
-        );
-        return;
-      }
-      case FrameType.HandshakeDone:
-        if (!this.handshakeConfirmed) this.handshake.confirmHandshake(now);
-        return;
-      case FrameType.Datagram: {
-        const max = this.settings.maxDatagramFrameSize;
-        if (max === 0) throw new QuicError(TransportError.PROTOCOL_VIOLATION, 'DATAGRAM frame received but not negotiated', wireType);
-        if (f.data.length > max) {
-          throw new QuicError(TransportError.PROTOCOL_VIOLATION, `DATAGRAM of ${f.data.length} bytes exceeds max_datagram_frame_size ${max}`, wireType);
-        }
-        this.emit({ type: 'datagram', data: f.data.slice() });
-        return;
-      }
-    }
-  }
-
-  private onStreamFrame(id: number, offset: number, data: Uint8Array, fin: boolean, wireType: number, now: number): void {
-    const s = this.streams.lookup(id, wireType, true, false);
-    if (s === undefined) return;
-    if (s.recvState === RecvState.ResetRecvd || s.recvState === RecvState.ResetRead) return;
-    const r = s.recv!;
-    const end = offset + data.length;
-    // Flow control first: data beyond the stream limit is an error even if it would be a duplicate.
-    if (end > s.recvCredit.limit) {
-      throw new QuicError(TransportError.FLOW_CONTROL_ERROR, `stream ${id} data up to ${end} beyond its limit ${s.recvCredit.limit}`, wireType);
-    }
-    const grew = r.insert(offset, data, fin, wireType);
-    if (grew > 0) {
-      s.recvCredit.onReceived(grew, wireType);
-      this.connRecv.onReceived(grew, wireType);
-      this.stats.streamBytesReceived += grew;
-    }
-    if (s.stopSendingCode !== undefined) {
-      // We asked the peer to stop: discard what arrives, but keep the credit flowing.
-      const n = r.readable;
-      if (n > 0) {
-        r.skip(n);
-        this.onConsumedCredit(s, n, now);
-      }
-    }
-    if (r.finalSize >= 0 && s.recvState === RecvState.Recv) s.recvState = RecvState.SizeKnown;
-    if (r.isComplete && s.recvState === RecvState.SizeKnown) s.recvState = RecvState.DataRecvd;
-    // Nothing new to read once the application has read the FIN (a retransmitted frame can still arrive).
-    if ((r.readable > 0 || r.isComplete) && !s.readableSignalled && s.stopSendingCode === undefined && s.recvState !== RecvState.DataRead) {
-      s.readableSignalled = true;
-      this.emit({ type: 'streamReadable', streamId: s.id });
-    }
-    if (s.stopSendingCode !== undefined && r.isFinished && s.recvState === RecvState.DataRecvd) {
-      s.recvState = RecvState.DataRead;
-      this.maybeForget(s);
-    }
-  }
-
-  private onConsumed(s: QuicStream, n: number, now: number): void {
-    this.onConsumedCredit(s, n, now);
-  }
-
-  /** The application consumed `n` bytes of stream `s`: maybe advertise more credit. */
-  private onConsumedCredit(s: QuicStream, n: number, now: number): void {
-    s.recvCredit.onConsumed(n);
-    this.connRecv.onConsumed(n);
-    const srtt = this.rtt.smoothedRtt;
-    if (s.recvState === RecvState.Recv && s.recvCredit.nextLimit(now, srtt) >= 0) {
-      s.maxStreamDataPending = true;
-      this.connRecv.ensureWindow(s.recvCredit.window * 2);
-      this.queueStream(s);
-    }
-    if (this.connRecv.nextLimit(now, srtt) >= 0) this.maxDataPending = true;
   }
 
   private onVersionNegotiation(h: PacketHeader, now: number): void {
@@ -1262,7 +1050,8 @@ export class Connection implements RecoveryHost {
     this.emit({ type: 'shutdownInitiated', info });
   }
 
-  private enterDraining(info: ConnectionCloseInfo, now: number): void {
+  /** @internal The peer closed (RFC 9000 §10.2.2). */
+  enterDraining(info: ConnectionCloseInfo, now: number): void {
     if (this.state === 'closing') {
       // Both sides closed: no need to wait for more from the peer beyond the drain period.
       this.state = 'draining';
@@ -1303,7 +1092,8 @@ export class Connection implements RecoveryHost {
     this.traceFrames = [];
   }
 
-  private traceMetrics(): void {
+  /** @internal */
+  traceMetrics(): void {
     const r = this.rtt;
     this.traceEvent('metrics_updated', {
       min_rtt: r.minRtt === Infinity ? undefined : r.minRtt,
