@@ -8,9 +8,7 @@ import { createTlsServer, type TlsServer } from '../tls/server.js';
 import type { TlsClient } from '../tls/client.js';
 import { decodeClientSession } from '../tls/session.js';
 import type { CertificateVerdict } from '../tls/types.js';
-import { equalBytes } from '../util/bytes.js';
 import { AckTracker } from './ack-tracker.js';
-import { BufferReader } from './buffer-reader.js';
 import {
   defaultTransportSettings,
   type ClientConnectionConfig,
@@ -22,17 +20,13 @@ import { LocalConnectionIds, PeerConnectionIds, type ConnectionIdSource } from '
 import { QuicError, TransportError, transportErrorName } from './errors.js';
 import type { ConnectionCloseInfo, ConnectionEvent, PathAddress } from './events.js';
 import { ReceiveCredit, SendCredit } from './flow-control.js';
-import { readFrame } from './frame.js';
-import { assertFrameAllowed, isAckEliciting } from './frame-rules.js';
-import { OneRttProtection, OpenedWith } from './key-update.js';
-import { HeaderStatus, PacketHeader, PacketType, assertReservedBitsZero, parsePacketHeader } from './packet.js';
-import { decodePacketNumber } from './packet-number.js';
+import { FrameHandler } from './frame-handler.js';
+import { HandshakeDriver, streamLimitsFrom } from './handshake-driver.js';
+import type { OneRttProtection } from './key-update.js';
+import { PacketReceiver } from './packet-receiver.js';
 import { createInitialProtection, type PacketProtection } from './protection.js';
 import { Recovery, type RecoveryHost } from './recovery.js';
 import { Retransmission } from './retransmission.js';
-import { HandshakeDriver, streamLimitsFrom } from './handshake-driver.js';
-import { FrameHandler } from './frame-handler.js';
-import { verifyRetryIntegrity } from './retry-integrity.js';
 import type { Role } from './role.js';
 import { RttEstimator } from './rtt.js';
 import { PacketSpace, type SentPacket } from './sent-packets.js';
@@ -42,7 +36,6 @@ import { StreamSendBuffer } from './stream-send-buffer.js';
 import { StreamMap, type PeerStreamLimits } from './streams.js';
 import type { TokenProtector } from './token.js';
 import { Transmitter } from './transmit.js';
-import { qlogFrame } from './qlog.js';
 import {
   decodeTransportParameters,
   encodeTransportParameters,
@@ -51,7 +44,6 @@ import {
 import { QUIC_V1, versionParameters, type VersionParameters } from './version.js';
 
 /** Undecryptable packets kept until their keys arrive (RFC 9001 §5.7). */
-const MAX_BUFFERED_PACKETS = 16;
 
 /** Connection states. */
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -77,11 +69,6 @@ export class SpaceState {
   }
 }
 
-interface BufferedPacket {
-  data: Uint8Array;
-  from: PathAddress;
-}
-
 /**
  * A QUIC connection (RFC 9000, 9001, 9002), client or server, as a sans-IO state machine:
  * datagrams in through `receive`, datagrams out through `pollTransmit`, timers through
@@ -102,7 +89,7 @@ export class Connection implements RecoveryHost {
 
   /** @internal */ readonly localCids: LocalConnectionIds;
   /** @internal */ readonly peerCids: PeerConnectionIds;
-  private readonly cidSource: ConnectionIdSource;
+  /** @internal */ readonly cidSource: ConnectionIdSource;
   /** The client's first DCID (server: from the endpoint). */
   readonly originalDcid: Uint8Array;
   /** @internal */ retrySourceCid: Uint8Array | undefined;
@@ -110,7 +97,6 @@ export class Connection implements RecoveryHost {
   initialToken: Uint8Array = new Uint8Array(0);
   /** @internal Client: a Retry was accepted. */
   retried = false;
-  private receivedFromPeer = false;
 
   /** Current peer address. */
   peerAddress: PathAddress;
@@ -152,10 +138,10 @@ export class Connection implements RecoveryHost {
 
   private readonly events: ConnectionEvent[] = [];
   private eventHead = 0;
-  private readonly buffered: BufferedPacket[] = [];
 
   /** @internal */ idleTimeout: number;
-  private lastReceive: number;
+  /** @internal When the last packet was processed. */
+  lastReceive: number;
   /** @internal */ lastSend = -Infinity;
   private lastAckElicitingSend = -Infinity;
   private readonly createdAt: number;
@@ -163,23 +149,19 @@ export class Connection implements RecoveryHost {
   /** @internal */ closeInfo: ConnectionCloseInfo | undefined;
   private closedEmitted = false;
   private packetsInClosing = 0;
-  private keyDiscardDeadline = Infinity;
-  /** First packet number sent with the current 1-RTT keys. */
-  private keyPhaseStartPn = 0;
-  /** Received packets that failed authentication (RFC 9001 §6.6 integrity limit). */
-  private authenticationFailures = 0;
+  /** @internal When the previous 1-RTT keys are dropped. */
+  keyDiscardDeadline = Infinity;
+  /** @internal First packet number sent with the current 1-RTT keys. */
+  keyPhaseStartPn = 0;
   /** @internal */ readonly transmitter: Transmitter;
   /** @internal */ readonly retransmission: Retransmission;
   /** @internal */ readonly handshake: HandshakeDriver;
   /** @internal */ readonly frames: FrameHandler;
+  /** @internal */ readonly receiver: PacketReceiver;
   /** @internal Application-limited (nothing to send while the window had room). */
   appLimited = true;
   /** @internal The trace hook (qlog); every trace call site checks it first, so nothing is computed without it. */
   readonly trace: ((name: string, data: Record<string, unknown>) => void) | undefined;
-  /** Frames of the packet being processed, collected only while tracing. */
-  private traceFrames: Record<string, unknown>[] = [];
-  private readonly header = new PacketHeader();
-  private readonly reader = new BufferReader();
   /** @internal Our transport parameters. */
   readonly localParams: TransportParameters;
   private readonly localParamsBytes: Uint8Array;
@@ -226,6 +208,7 @@ export class Connection implements RecoveryHost {
     this.retransmission = new Retransmission(this);
     this.handshake = new HandshakeDriver(this);
     this.frames = new FrameHandler(this);
+    this.receiver = new PacketReceiver(this);
     this.recovery = new Recovery(this.rtt, this.cc, this);
     this.pacer = s.pacing ? new Pacer({ maxDatagramSize: this.maxDatagramSize }) : undefined;
     this.idleTimeout = s.maxIdleTimeout;
@@ -567,209 +550,17 @@ export class Connection implements RecoveryHost {
       return;
     }
     try {
-      this.receiveDatagram(datagram, from, now);
+      this.receiver.receiveDatagram(datagram, from, now);
     } catch (e) {
       this.failWith(e, now);
     }
   }
 
-  private receiveDatagram(datagram: Uint8Array, from: PathAddress, now: number): void {
-    const h = this.header;
-    let offset = 0;
-    let processedAny = false;
-    while (offset < datagram.length) {
-      const status = parsePacketHeader(datagram, offset, this.cidSource.length, h);
-      if (status !== HeaderStatus.Ok) {
-        if (!processedAny) this.maybeStatelessReset(datagram, now);
-        this.stats.packetsDropped++;
-        return;
-      }
-      const end = h.end;
-      const r = this.receivePacket(h, datagram, from, now);
-      if (r) processedAny = true;
-      else if (!processedAny && h.type === PacketType.OneRtt) this.maybeStatelessReset(datagram, now);
-      if (this.state === 'draining' || this.state === 'closed') return;
-      offset = end;
-    }
-  }
+  // ---------------------------------------------------------------------------------------
+  // Keys and spaces
 
-  /** Returns true when the packet was authenticated and processed. */
-  private receivePacket(h: PacketHeader, buf: Uint8Array, from: PathAddress, now: number): boolean {
-    const type = h.type;
-    if (type === PacketType.VersionNegotiation) {
-      this.onVersionNegotiation(h, now);
-      return false;
-    }
-    if (type === PacketType.Retry) {
-      this.onRetry(h, now);
-      return false;
-    }
-    if (type === PacketType.UnknownVersion) return false;
-    if (h.version !== 0 && h.version !== this.version.version) return false;
-
-    // DCID must be ours (the server also accepts the client's original DCID in its first flight).
-    const dcid = h.dcid;
-    if (!this.localCids.has(dcid)) {
-      if (!(this.role === 'server' && (type === PacketType.Initial || type === PacketType.ZeroRtt) && this.isClientInitialDcid(dcid))) {
-        return false;
-      }
-    }
-
-    let space: SpaceState;
-    let keys: PacketProtection | OneRttProtection | undefined;
-    switch (type) {
-      case PacketType.Initial:
-        space = this.spaces[PacketSpace.Initial];
-        keys = space.recvKeys;
-        break;
-      case PacketType.Handshake:
-        space = this.spaces[PacketSpace.Handshake];
-        keys = space.recvKeys;
-        break;
-      case PacketType.ZeroRtt:
-        if (this.role === 'client') return false;
-        space = this.spaces[PacketSpace.Application];
-        keys = this.zeroRttRecv;
-        if (keys === undefined && this.earlyDataStatus === 'rejected') return false;
-        break;
-      default:
-        space = this.spaces[PacketSpace.Application];
-        keys = this.role === 'server' && !this.handshakeComplete ? undefined : this.oneRtt;
-        break;
-    }
-    if (space.discarded) return false;
-    if (keys === undefined) {
-      this.bufferPacket(buf.subarray(h.start, h.end), from);
-      return false;
-    }
-    const pnLength = keys.unprotectHeader(buf, h.start, h.pnOffset, h.end);
-    if (pnLength === 0) return false;
-    const pn = decodePacketNumber(space.largestRecv, keys.truncatedPacketNumber, pnLength * 8);
-    const payloadStart = h.pnOffset + pnLength;
-    // The plaintext comes back as the AEAD's own output: frames (and the stream data the
-    // receive buffers keep) are views of it, never copied back into the datagram.
-    const plaintext = keys.openPayloadView(buf, h.start, payloadStart, h.end, pn);
-    if (plaintext === undefined) {
-      this.stats.packetsDropped++;
-      // RFC 9001 §6.6: forgeries are counted across all keys (Initial keys are public: not those).
-      if (type !== PacketType.Initial && ++this.authenticationFailures > keys.limits.integrity) {
-        throw new QuicError(TransportError.AEAD_LIMIT_REACHED, `${this.authenticationFailures} packets failed authentication`);
-      }
-      return false;
-    }
-    if (keys === this.oneRtt && this.oneRtt.lastOpenedWith === OpenedWith.Next) {
-      // The peer updated its keys; ours followed. Keep the old ones for ~3 PTO.
-      this.keyDiscardDeadline = now + 3 * this.recovery.ptoDuration();
-      this.keyPhaseStartPn = this.spaces[PacketSpace.Application].nextPn;
-      if (!this.handshakeConfirmed) {
-        throw new QuicError(TransportError.KEY_UPDATE_ERROR, 'key update before the handshake was confirmed');
-      }
-      this.traceEvent('key_update', { generation: this.oneRtt.generation, trigger: 'remote' });
-    }
-    assertReservedBitsZero(buf[h.start]!);
-    if (space.tracker.isDuplicate(pn)) return true;
-    if (pn > space.largestRecv) space.largestRecv = pn;
-    this.stats.packetsReceived++;
-
-    if (!this.receivedFromPeer) {
-      this.receivedFromPeer = true;
-      this.peerCids.setInitial(h.scid.slice());
-    }
-    if (this.role === 'server' && type === PacketType.Handshake && !this.addressValidated) {
-      this.addressValidated = true; // RFC 9000 §8.1: a Handshake packet proves the address
-    }
-    const n = plaintext.length;
-    if (n === 0) throw new QuicError(TransportError.PROTOCOL_VIOLATION, 'packet without frames');
-
-    const ackEliciting = this.processFrames(plaintext, 0, n, type, space, h, from, now);
-    space.tracker.onPacketReceived(pn, ackEliciting, now, this.settings.maxAckDelay);
-    if (this.trace !== undefined) this.tracePacketReceived(type, pn, h.end - h.start);
-    this.lastReceive = now;
-    if (this.role === 'server' && type === PacketType.Handshake) this.discardSpace(PacketSpace.Initial, now);
-    if (this.role === 'server' && type === PacketType.OneRtt && this.zeroRttRecv !== undefined && this.handshakeConfirmed) {
-      this.zeroRttRecv = undefined;
-    }
-    this.peerAddressCheck(from);
-    return true;
-  }
-
-  private isClientInitialDcid(dcid: Uint8Array): boolean {
-    // The server's Initial keys came from this DCID (original, or after our Retry, the Retry SCID).
-    return this.clientChosenDcid !== undefined && equalBytes(this.clientChosenDcid, dcid);
-  }
-
-  /** @internal Server: the DCID the client's Initial packets carry. */
-  clientChosenDcid: Uint8Array | undefined;
-
-  private processFrames(
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    packetType: PacketType,
-    space: SpaceState,
-    h: PacketHeader,
-    from: PathAddress,
-    now: number,
-  ): boolean {
-    const r = this.reader;
-    r.reset(buf, start, end);
-    let ackEliciting = false;
-    if (this.trace !== undefined) this.traceFrames = [];
-    while (r.pos < r.end) {
-      const f = readFrame(r);
-      assertFrameAllowed(r.frameType!, packetType, this.role);
-      if (this.trace !== undefined) this.traceFrames.push(qlogFrame(f));
-      if (!ackEliciting && isAckEliciting(f.type)) ackEliciting = true;
-      this.frames.onFrame(f, r.frameType!, space, h, from, now);
-      if (this.state === 'draining' || this.state === 'closed') break;
-    }
-    return ackEliciting;
-  }
-
-  private onVersionNegotiation(h: PacketHeader, now: number): void {
-    // RFC 9000 §6.2: only a client that has not yet received anything else acts on it.
-    if (this.role !== 'client' || this.receivedFromPeer || this.retried) return;
-    if (!equalBytes(h.dcid, this.localCids.initial ?? new Uint8Array(0)) || !equalBytes(h.scid, this.originalDcid)) return;
-    const versions = h.supportedVersions;
-    if (versions.includes(this.version.version)) return; // must be ignored
-    const info: ConnectionCloseInfo = {
-      source: 'version-negotiation',
-      code: BigInt(TransportError.VERSION_NEGOTIATION_ERROR),
-      frameType: 0,
-      reason: `server supports versions ${versions.map((v) => '0x' + v.toString(16)).join(', ')}, not 0x${this.version.version.toString(16)}`,
-    };
-    this.closeInfo = info;
-    this.emit({ type: 'shutdownInitiated', info });
-    this.enterClosed();
-    void now;
-  }
-
-  private onRetry(h: PacketHeader, now: number): void {
-    // RFC 9000 §17.2.5.2: one Retry at most, before any other server packet.
-    if (this.role !== 'client' || this.retried || this.receivedFromPeer) return;
-    if (!equalBytes(h.dcid, this.localCids.initial ?? new Uint8Array(0))) return;
-    if (h.tokenLength === 0) return;
-    if (!verifyRetryIntegrity(this.crypto, this.version, this.originalDcid, h.packet)) return;
-    if (equalBytes(h.scid, this.originalDcid)) return;
-    this.retried = true;
-    this.retrySourceCid = h.scid.slice();
-    this.initialToken = h.token.slice();
-    this.peerCids.setInitial(this.retrySourceCid);
-    this.installInitialKeys(this.retrySourceCid);
-    // Everything sent in Initial packets is to be sent again under the new keys.
-    const q = this.recovery.sent[PacketSpace.Initial];
-    for (let i = q.start; i < q.end; i++) {
-      const p = q.at(i);
-      if (p.state === 0) this.onPacketLost(PacketSpace.Initial, p);
-    }
-    const bytes = q.clear();
-    if (bytes > 0) this.cc.onPacketsDiscarded(bytes);
-    this.recovery.ptoCount = 0;
-    this.recovery.setTimer(now);
-    this.traceEvent('retry_received', { token_length: this.initialToken.length });
-  }
-
-  private installInitialKeys(dcid: Uint8Array): void {
+  /** @internal Installs the Initial keys derived from the client's chosen DCID (RFC 9001 §5.2). */
+  installInitialKeys(dcid: Uint8Array): void {
     const init = createInitialProtection(this.crypto, this.version, dcid);
     const sp = this.spaces[PacketSpace.Initial];
     sp.sendKeys = this.role === 'client' ? init.client : init.server;
@@ -777,45 +568,13 @@ export class Connection implements RecoveryHost {
     if (this.role === 'server') this.clientChosenDcid = dcid;
   }
 
-  private bufferPacket(packet: Uint8Array, from: PathAddress): void {
-    if (this.buffered.length >= MAX_BUFFERED_PACKETS) return;
-    this.buffered.push({ data: packet.slice(), from });
-  }
-
-  /** @internal Processes the packets that waited for keys. */
-  replayBuffered(now: number): void {
-    if (this.buffered.length === 0) return;
-    const list = this.buffered.splice(0);
-    for (const b of list) {
-      if (this.state === 'closed' || this.state === 'draining') return;
-      this.receiveDatagram(b.data, b.from, now);
-    }
-  }
+  /** @internal Server: the DCID the client's Initial packets carry. */
+  clientChosenDcid: Uint8Array | undefined;
 
   /** Whether `datagram` is a stateless reset from the peer (RFC 9000 §10.3.1): it ends in one of the peer's reset tokens. */
   isStatelessReset(datagram: Uint8Array): boolean {
     return datagram.length >= 21 && (datagram[0]! & 0x80) === 0 && this.peerCids.isStatelessReset(datagram.subarray(datagram.length - 16));
   }
-
-  private maybeStatelessReset(datagram: Uint8Array, now: number): void {
-    if (!this.isStatelessReset(datagram)) return;
-    const info: ConnectionCloseInfo = { source: 'stateless-reset', code: 0n, frameType: 0, reason: 'stateless reset' };
-    this.closeInfo = info;
-    this.emit({ type: 'shutdownInitiated', info });
-    this.enterClosed();
-    void now;
-  }
-
-  private peerAddressCheck(from: PathAddress): void {
-    const p = this.peerAddress;
-    if (p.address === from.address && p.port === from.port) return;
-    // A rebinding or migration: follow the peer's newest address on a non-probing packet.
-    this.peerAddress = from;
-    this.emit({ type: 'peerAddressChanged', address: from });
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // Keys and spaces
 
   /** @internal Drops a space's keys and state (RFC 9001 §4.9). */
   discardSpace(space: PacketSpace, now: number): void {
@@ -1063,7 +822,8 @@ export class Connection implements RecoveryHost {
     this.emit({ type: 'shutdownInitiated', info });
   }
 
-  private enterClosed(): void {
+  /** @internal The connection is finished (no CONNECTION_CLOSE, or the closing/draining period ended). */
+  enterClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     if (this.trace !== undefined) {
@@ -1085,11 +845,6 @@ export class Connection implements RecoveryHost {
   /** @internal */
   traceEvent(name: string, data: Record<string, unknown>): void {
     this.trace?.(name, data);
-  }
-
-  private tracePacketReceived(packetType: PacketType, pn: number, size: number): void {
-    this.traceEvent('packet_received', { packetType, pn, size, frames: this.traceFrames });
-    this.traceFrames = [];
   }
 
   /** @internal */

@@ -53,12 +53,12 @@ export class HandshakeDriver {
           const sp = c.spaces[PacketSpace.Handshake];
           if (read) sp.recvKeys = keys;
           else sp.sendKeys = keys;
-          if (read) c.replayBuffered(now);
+          if (read) c.receiver.replayBuffered(now);
         } else if (e.level === 'zeroRtt') {
           const keys = createPacketProtection(c.crypto, e.suite, c.version, e.secret);
           if (read) {
             c.zeroRttRecv = keys;
-            c.replayBuffered(now);
+            c.receiver.replayBuffered(now);
           } else c.zeroRttSend = keys;
         } else {
           if (read) this.oneRttSecrets.read = e.secret;
@@ -69,7 +69,7 @@ export class HandshakeDriver {
             c.oneRtt = new OneRttProtection(c.crypto, e.suite, c.version, ws, rs);
             this.oneRttSecrets = {};
             if (c.role === 'client') c.zeroRttSend = undefined;
-            c.replayBuffered(now);
+            c.receiver.replayBuffered(now);
           }
         }
         return;
@@ -131,7 +131,7 @@ export class HandshakeDriver {
       if (c.settings.issueNewToken && c.tokens !== undefined) {
         c.newTokenPending = c.tokens.seal(TokenKind.NewToken, c.peerAddress.address, now);
       }
-      c.replayBuffered(now);
+      c.receiver.replayBuffered(now);
     }
   }
 
