@@ -8,7 +8,6 @@ import { createTlsServer, type TlsServer } from '../tls/server.js';
 import type { TlsClient } from '../tls/client.js';
 import { decodeClientSession } from '../tls/session.js';
 import type { CertificateVerdict } from '../tls/types.js';
-import { AckTracker } from './ack-tracker.js';
 import {
   defaultTransportSettings,
   type ClientConnectionConfig,
@@ -21,9 +20,10 @@ import { QuicError, TransportError, transportErrorName } from './errors.js';
 import type { ConnectionCloseInfo, ConnectionEvent, PathAddress } from './events.js';
 import { ReceiveCredit, SendCredit } from './flow-control.js';
 import { FrameHandler } from './frame-handler.js';
-import { HandshakeDriver, streamLimitsFrom } from './handshake-driver.js';
+import { HandshakeDriver, localTransportParameters, streamLimitsFrom } from './handshake-driver.js';
 import type { OneRttProtection } from './key-update.js';
 import { PacketReceiver } from './packet-receiver.js';
+import { SpaceState } from './packet-space.js';
 import { createInitialProtection, type PacketProtection } from './protection.js';
 import { Recovery, type RecoveryHost } from './recovery.js';
 import { Retransmission } from './retransmission.js';
@@ -31,8 +31,6 @@ import type { Role } from './role.js';
 import { RttEstimator } from './rtt.js';
 import { PacketSpace, type SentPacket } from './sent-packets.js';
 import { RecvState, SendState, type QuicStream } from './stream.js';
-import { StreamRecvBuffer } from './stream-recv-buffer.js';
-import { StreamSendBuffer } from './stream-send-buffer.js';
 import { StreamMap, type PeerStreamLimits } from './streams.js';
 import type { TokenProtector } from './token.js';
 import { Transmitter } from './transmit.js';
@@ -43,31 +41,8 @@ import {
 } from './transport-params.js';
 import { QUIC_V1, versionParameters, type VersionParameters } from './version.js';
 
-/** Undecryptable packets kept until their keys arrive (RFC 9001 §5.7). */
-
 /** Connection states. */
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
-
-/** One packet number space: its keys, received-packet tracking and CRYPTO stream. */
-export class SpaceState {
-  readonly tracker: AckTracker;
-  readonly cryptoSend = new StreamSendBuffer();
-  readonly cryptoRecv = new StreamRecvBuffer(4096);
-  nextPn = 0;
-  sendKeys: PacketProtection | undefined;
-  recvKeys: PacketProtection | undefined;
-  discarded = false;
-  /** Largest packet number received and processed (for packet-number decoding). */
-  largestRecv = -1;
-
-  constructor(
-    readonly space: PacketSpace,
-    maxRanges: number,
-    ackThreshold: number,
-  ) {
-    this.tracker = new AckTracker(space !== PacketSpace.Application, maxRanges, ackThreshold);
-  }
-}
 
 /**
  * A QUIC connection (RFC 9000, 9001, 9002), client or server, as a sans-IO state machine:
@@ -261,30 +236,7 @@ export class Connection implements RecoveryHost {
       { onPeerStreamOpened: (st) => this.emit({ type: 'streamOpened', streamId: st.id }) },
     );
 
-    // Our transport parameters.
-    this.localParams = {
-      originalDestinationConnectionId: role === 'server' ? this.originalDcid : undefined,
-      maxIdleTimeout: s.maxIdleTimeout,
-      statelessResetToken: role === 'server' ? this.localCids.all[0]!.resetToken : undefined,
-      maxUdpPayloadSize: s.maxUdpPayloadSize,
-      initialMaxData: s.initialMaxData,
-      initialMaxStreamDataBidiLocal: s.initialMaxStreamDataBidiLocal,
-      initialMaxStreamDataBidiRemote: s.initialMaxStreamDataBidiRemote,
-      initialMaxStreamDataUni: s.initialMaxStreamDataUni,
-      initialMaxStreamsBidi: s.initialMaxStreamsBidi,
-      initialMaxStreamsUni: s.initialMaxStreamsUni,
-      ackDelayExponent: s.ackDelayExponent,
-      maxAckDelay: s.maxAckDelay,
-      disableActiveMigration: s.disableActiveMigration,
-      preferredAddress: undefined,
-      activeConnectionIdLimit: s.activeConnectionIdLimit,
-      initialSourceConnectionId: scid,
-      retrySourceConnectionId: role === 'server' ? this.retrySourceCid : undefined,
-      maxDatagramFrameSize: s.maxDatagramFrameSize,
-      versionInformation: { chosenVersion: this.version.version, availableVersions: [this.version.version] },
-      greaseQuicBit: s.greaseQuicBit,
-      disable1RttEncryption: s.disable1RttEncryption,
-    };
+    this.localParams = localTransportParameters(s, role, this.version, scid, this.localCids.all[0]!.resetToken, this.originalDcid, this.retrySourceCid);
     this.localParamsBytes = encodeTransportParameters(this.localParams, { senderRole: role });
 
     // Initial keys from the client's DCID (after a Retry, the DCID the client's Initial now carries).

@@ -1,6 +1,7 @@
 import type { EncryptionLevel } from '../tls/types.js';
 import { fromUtf8 } from '../util/bytes.js';
-import type { Connection, SpaceState } from './connection.js';
+import type { Connection } from './connection.js';
+import type { SpaceState } from './packet-space.js';
 import { QuicError, TransportError } from './errors.js';
 import type { PathAddress } from './events.js';
 import { FrameType, type Frame } from './frame-types.js';

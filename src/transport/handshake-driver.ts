@@ -1,14 +1,17 @@
 import type { TlsServer } from '../tls/server.js';
 import type { TlsEvent } from '../tls/types.js';
 import { equalBytes } from '../util/bytes.js';
+import type { TransportSettings } from './connection-config.js';
 import type { Connection } from './connection.js';
 import { QuicError, TransportError } from './errors.js';
 import { OneRttProtection } from './key-update.js';
 import { createPacketProtection } from './protection.js';
+import type { Role } from './role.js';
 import { PacketSpace } from './sent-packets.js';
 import type { PeerStreamLimits } from './streams.js';
 import { TokenKind } from './token.js';
 import { decodeTransportParameters, encodeTransportParameters, type TransportParameters } from './transport-params.js';
+import type { VersionParameters } from './version.js';
 
 /** The stream limits a set of transport parameters grants (RFC 9000 §18.2). */
 export function streamLimitsFrom(p: TransportParameters): PeerStreamLimits {
@@ -18,6 +21,45 @@ export function streamLimitsFrom(p: TransportParameters): PeerStreamLimits {
     dataBidiLocal: p.initialMaxStreamDataBidiLocal,
     dataBidiRemote: p.initialMaxStreamDataBidiRemote,
     dataUni: p.initialMaxStreamDataUni,
+  };
+}
+
+/**
+ * Our transport parameters (RFC 9000 §18.2) from the connection's settings. A server also
+ * sends the connection IDs of §7.3 and its stateless reset token.
+ */
+export function localTransportParameters(
+  s: TransportSettings,
+  role: Role,
+  version: VersionParameters,
+  scid: Uint8Array,
+  resetToken: Uint8Array,
+  originalDcid: Uint8Array,
+  retrySourceCid: Uint8Array | undefined,
+): TransportParameters {
+  const server = role === 'server';
+  return {
+    originalDestinationConnectionId: server ? originalDcid : undefined,
+    maxIdleTimeout: s.maxIdleTimeout,
+    statelessResetToken: server ? resetToken : undefined,
+    maxUdpPayloadSize: s.maxUdpPayloadSize,
+    initialMaxData: s.initialMaxData,
+    initialMaxStreamDataBidiLocal: s.initialMaxStreamDataBidiLocal,
+    initialMaxStreamDataBidiRemote: s.initialMaxStreamDataBidiRemote,
+    initialMaxStreamDataUni: s.initialMaxStreamDataUni,
+    initialMaxStreamsBidi: s.initialMaxStreamsBidi,
+    initialMaxStreamsUni: s.initialMaxStreamsUni,
+    ackDelayExponent: s.ackDelayExponent,
+    maxAckDelay: s.maxAckDelay,
+    disableActiveMigration: s.disableActiveMigration,
+    preferredAddress: undefined,
+    activeConnectionIdLimit: s.activeConnectionIdLimit,
+    initialSourceConnectionId: scid,
+    retrySourceConnectionId: server ? retrySourceCid : undefined,
+    maxDatagramFrameSize: s.maxDatagramFrameSize,
+    versionInformation: { chosenVersion: version.version, availableVersions: [version.version] },
+    greaseQuicBit: s.greaseQuicBit,
+    disable1RttEncryption: s.disable1RttEncryption,
   };
 }
 

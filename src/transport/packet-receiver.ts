@@ -1,6 +1,7 @@
 import { equalBytes } from '../util/bytes.js';
 import { BufferReader } from './buffer-reader.js';
-import type { Connection, SpaceState } from './connection.js';
+import type { Connection } from './connection.js';
+import type { SpaceState } from './packet-space.js';
 import { QuicError, TransportError } from './errors.js';
 import type { ConnectionCloseInfo, PathAddress } from './events.js';
 import { readFrame } from './frame.js';

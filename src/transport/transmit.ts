@@ -1,4 +1,5 @@
-import type { Connection, SpaceState } from './connection.js';
+import type { Connection } from './connection.js';
+import type { SpaceState } from './packet-space.js';
 import { encodeFrame, writeAckFrame, writeCryptoFrameHeader, writeDatagramFrameHeader, writeStreamFrameHeader } from './frame-encode.js';
 import { FrameType } from './frame-types.js';
 import type { OneRttProtection } from './key-update.js';
