@@ -12,6 +12,8 @@ export class EndpointConnection {
   /** @internal Client-chosen Initial DCID routed to this server connection until the handshake is confirmed. */
   initialDcid: Uint8Array | undefined;
   /** @internal */ pendingBurst = false;
+  /** @internal Datagrams received since this connection last transmitted. */
+  receivedSinceFlush = 0;
   private handler: ((e: ConnectionEvent) => void) | undefined;
   private readonly backlog: ConnectionEvent[] = [];
   private readonly waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];

@@ -99,6 +99,8 @@ function withPathDefaults(address: string, transport: Partial<TransportSettings>
   }
   return t;
 }
+/** Received datagrams after which a connection sends (ACKs, data) without waiting for the end of the turn. */
+const INLINE_FLUSH_EVERY = 16;
 /** Datagrams one connection may send per flush before yielding to the event loop. */
 const MAX_BURST = 64;
 
@@ -274,6 +276,10 @@ export class QuicEndpoint {
       if (ec === undefined) return;
     }
     ec.conn.receive(datagram, from, now);
+    // Answer within the turn when many datagrams arrive at once (one poll can read dozens):
+    // waiting for the end of the turn would send one ACK per burst and starve the peer's
+    // ACK clock.
+    if (++ec.receivedSinceFlush >= INLINE_FLUSH_EVERY) this.transmit(ec, now);
     this.markDirty(ec);
   }
 
@@ -421,6 +427,7 @@ export class QuicEndpoint {
   private transmit(ec: EndpointConnection, now: number): boolean {
     const conn = ec.conn;
     ec.pendingBurst = false;
+    ec.receivedSinceFlush = 0;
     for (let i = 0; i < MAX_BURST; i++) {
       const room = conn.datagramRoom;
       if (this.poolOffset + room > this.pool.length) {
