@@ -438,7 +438,7 @@ export class QuicEndpoint {
       const view = this.pool.subarray(this.poolOffset, this.poolOffset + room);
       const n = conn.pollTransmitInto(view, now);
       if (n === 0) return false;
-      const to = conn.peerAddress;
+      const to = conn.transmitAddress;
       this.socket.send(view.subarray(0, n), to.port, to.address);
       this.poolOffset += (n + 7) & ~7;
       this.stats.datagramsSent++;

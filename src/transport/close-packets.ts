@@ -48,7 +48,8 @@ export class ClosePacketBuilder {
     const info = c.closeInfo;
     const app = info.source === 'application';
     let limit = Math.min(buf.length, c.maxDatagramSize);
-    if (!c.addressValidated) limit = Math.min(limit, Math.max(0, 3 * c.bytesReceived - c.bytesSent));
+    const budget = c.paths.active.sendBudget;
+    if (budget < limit) limit = budget;
     let reason = this.encoder.encode(info.reason);
     if (reason.length > MAX_REASON) reason = reason.subarray(0, MAX_REASON);
     let offset = 0;

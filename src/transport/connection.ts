@@ -24,6 +24,8 @@ import { HandshakeDriver, localTransportParameters, streamLimitsFrom } from './h
 import type { OneRttProtection } from './key-update.js';
 import { PacketReceiver } from './packet-receiver.js';
 import { SpaceState } from './packet-space.js';
+import { sameAddress } from './path.js';
+import { PathManager } from './path-manager.js';
 import { createInitialProtection, type PacketProtection } from './protection.js';
 import { Recovery, type RecoveryHost } from './recovery.js';
 import { Retransmission } from './retransmission.js';
@@ -73,16 +75,14 @@ export class Connection implements RecoveryHost {
   /** @internal Client: a Retry was accepted. */
   retried = false;
 
-  /** Current peer address. */
-  peerAddress: PathAddress;
-  /** @internal */ bytesReceived = 0;
-  /** @internal */ bytesSent = 0;
-  /** @internal */ addressValidated: boolean;
+  /** @internal The paths to the peer: where datagrams go, validation, migration. */
+  readonly paths: PathManager;
   /** @internal Client: the server has validated our address (RFC 9002 PeerCompletedAddressValidation). */
   peerValidatedOurAddress = false;
 
   readonly rtt: RttEstimator;
-  readonly cc: CongestionController;
+  /** The congestion controller of the current path (a new path gets a new one, RFC 9000 §9.4). */
+  cc: CongestionController;
   readonly recovery: Recovery;
   /** @internal */ readonly pacer: Pacer | undefined;
   /** @internal */ maxDatagramSize: number;
@@ -96,7 +96,6 @@ export class Connection implements RecoveryHost {
   /** @internal Control frames owed. */
   handshakeDonePending = false;
   /** @internal */ maxDataPending = false;
-  /** @internal */ readonly pathResponses: Uint8Array[] = [];
   /** @internal */ newTokenPending: Uint8Array | undefined;
   /** @internal */ pingPending = false;
   /** @internal */ readonly datagrams: Uint8Array[] = [];
@@ -167,7 +166,6 @@ export class Connection implements RecoveryHost {
     if (version === undefined) throw new TypeError(`unsupported QUIC version 0x${(config.version ?? 0).toString(16)}`);
     this.version = version;
     this.trace = config.trace;
-    this.peerAddress = peerAddress;
     this.createdAt = now;
     this.lastReceive = now;
     this.cidSource = config.connectionIds;
@@ -178,8 +176,7 @@ export class Connection implements RecoveryHost {
     ];
     this.rtt = new RttEstimator(s.initialRtt);
     this.maxDatagramSize = s.initialMaxDatagramSize;
-    const ccSettings = { maxDatagramSize: this.maxDatagramSize, hyStart: true, ...(s.initialWindowPackets !== undefined ? { initialWindowPackets: s.initialWindowPackets } : {}) };
-    this.cc = createCongestionController(s.congestionControl, ccSettings);
+    this.cc = this.newCongestionController();
     this.retransmission = new Retransmission(this);
     this.handshake = new HandshakeDriver(this);
     this.frames = new FrameHandler(this);
@@ -201,7 +198,7 @@ export class Connection implements RecoveryHost {
       this.crypto.randomFill(this.originalDcid);
       this.peerCids.setInitial(this.originalDcid);
       scid = this.cidSource.generate();
-      this.addressValidated = true; // a client never limits itself
+      this.paths = new PathManager(this, peerAddress, true); // a client never limits itself
       if (c.token) this.initialToken = c.token;
       // 0-RTT: the remembered server transport parameters bound what we may send early.
       if (c.tls.session !== undefined) {
@@ -219,7 +216,7 @@ export class Connection implements RecoveryHost {
       this.originalDcid = info.originalDcid;
       this.retrySourceCid = info.retrySourceCid;
       scid = info.localCid;
-      this.addressValidated = info.addressValidated;
+      this.paths = new PathManager(this, peerAddress, info.addressValidated);
     }
     this.localCids = new LocalConnectionIds(this.cidSource, scid);
     this.streams = new StreamMap(
@@ -276,6 +273,27 @@ export class Connection implements RecoveryHost {
 
   // ---------------------------------------------------------------------------------------
   // Public API
+
+  /** The peer's address: where datagrams go (see `transmitAddress` for the one just built). */
+  get peerAddress(): PathAddress {
+    return this.paths.active.address;
+  }
+
+  /**
+   * Where the datagram last written by `pollTransmitInto` goes: the peer's address, or another
+   * address of the peer a PATH_RESPONSE or PATH_CHALLENGE is sent to (RFC 9000 §8.2).
+   */
+  get transmitAddress(): PathAddress {
+    return this.paths.transmitPath.address;
+  }
+
+  /** @internal Whether the peer's address is validated (RFC 9000 §8): until then we send at most 3× what it sent. */
+  get addressValidated(): boolean {
+    return this.paths.active.validated;
+  }
+  set addressValidated(v: boolean) {
+    this.paths.active.validated = v;
+  }
 
   /** Our connection IDs currently valid (sequence 0 first). */
   get localConnectionIds(): readonly Uint8Array[] {
@@ -493,7 +511,12 @@ export class Connection implements RecoveryHost {
   /** Processes one UDP datagram from `from`. Never throws for anything the network sends. */
   receive(datagram: Uint8Array, from: PathAddress, now: number): void {
     if (this.state === 'closed' || this.state === 'draining') return;
-    this.bytesReceived += datagram.length;
+    if (this.role === 'client' && !sameAddress(from, this.paths.active.address)) {
+      // RFC 9000 §9: a client discards packets from server addresses it does not know.
+      this.stats.packetsDropped++;
+      return;
+    }
+    this.paths.onDatagram(from, datagram.length);
     this.stats.bytesReceived += datagram.length;
     if (this.state === 'closing') {
       // RFC 9000 §10.2.1: answer with CONNECTION_CLOSE, at a decreasing rate.
@@ -600,7 +623,8 @@ export class Connection implements RecoveryHost {
   }
 
   atAmplificationLimit(): boolean {
-    return !this.addressValidated && this.bytesSent >= 3 * this.bytesReceived;
+    const p = this.paths.active;
+    return !p.validated && p.bytesSent >= 3 * p.bytesReceived;
   }
 
   hasHandshakeKeys(): boolean {
@@ -616,13 +640,14 @@ export class Connection implements RecoveryHost {
 
   /**
    * Writes the next datagram into `buf` (at least 1200 bytes; up to the path MTU is used) and
-   * returns its length, or 0 when nothing is to be sent now. The destination is `peerAddress`.
+   * returns its length, or 0 when nothing is to be sent now. The destination is `transmitAddress`
+   * (`peerAddress` but for datagrams that validate or answer the validation of another path).
    */
   pollTransmitInto(buf: Uint8Array, now: number): number {
     if (this.state === 'closed' || this.state === 'draining') return 0;
     const n = this.transmitter.build(buf, now);
     if (n > 0) {
-      this.bytesSent += n;
+      this.paths.transmitPath.bytesSent += n;
       this.stats.bytesSent += n;
       this.lastSend = now;
       const k = this.oneRtt;
@@ -654,7 +679,7 @@ export class Connection implements RecoveryHost {
   pollTransmit(now: number): { data: Uint8Array; to: PathAddress } | undefined {
     this.txBuffer ??= new Uint8Array(65536);
     const n = this.pollTransmitInto(this.txBuffer, now);
-    return n === 0 ? undefined : { data: this.txBuffer.subarray(0, n), to: this.peerAddress };
+    return n === 0 ? undefined : { data: this.txBuffer.subarray(0, n), to: this.transmitAddress };
   }
 
   /** @internal An ack-eliciting packet went out. */
@@ -683,6 +708,8 @@ export class Connection implements RecoveryHost {
     }
     const tx = this.transmitter.deadline();
     if (tx < t) t = tx;
+    const pv = this.paths.deadline();
+    if (pv < t) t = pv;
     return t === Infinity ? undefined : t;
   }
 
@@ -728,6 +755,7 @@ export class Connection implements RecoveryHost {
         this.retransmission.queueProbeData();
       }
       this.transmitter.onTimeout(now);
+      this.paths.onTimeout(now);
     } catch (e) {
       this.failWith(e, now);
     }
@@ -792,6 +820,13 @@ export class Connection implements RecoveryHost {
       this.closedEmitted = true;
       this.emit({ type: 'closed', info: this.closeInfo ?? { source: 'application', code: 0n, frameType: 0, reason: '' } });
     }
+  }
+
+  /** @internal A congestion controller in its initial state (for a new connection or a new path). */
+  newCongestionController(): CongestionController {
+    const s = this.settings;
+    const ccSettings = { maxDatagramSize: s.initialMaxDatagramSize, hyStart: true, ...(s.initialWindowPackets !== undefined ? { initialWindowPackets: s.initialWindowPackets } : {}) };
+    return createCongestionController(s.congestionControl, ccSettings);
   }
 
   /** @internal */

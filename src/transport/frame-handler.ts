@@ -3,9 +3,9 @@ import { fromUtf8 } from '../util/bytes.js';
 import type { Connection } from './connection.js';
 import type { SpaceState } from './packet-space.js';
 import { QuicError, TransportError } from './errors.js';
-import type { PathAddress } from './events.js';
 import { FrameType, type Frame } from './frame-types.js';
 import type { PacketHeader } from './packet.js';
+import type { PeerPath } from './path.js';
 import { PacketSpace } from './sent-packets.js';
 import { RecvState, SendState, type QuicStream } from './stream.js';
 
@@ -23,8 +23,8 @@ const LEVEL_OF_SPACE: readonly EncryptionLevel[] = ['initial', 'handshake', 'one
 export class FrameHandler {
   constructor(private readonly c: Connection) {}
 
-  /** Acts on one frame `f` (sent as `wireType`) of a packet of `space` with header `h`, from `from`. */
-  onFrame(f: Frame, wireType: number, space: SpaceState, h: PacketHeader, from: PathAddress, now: number): void {
+  /** Acts on one frame `f` (sent as `wireType`) of a packet of `space` with header `h`, received on `path`. */
+  onFrame(f: Frame, wireType: number, space: SpaceState, h: PacketHeader, path: PeerPath, now: number): void {
     const c = this.c;
     switch (f.type) {
       case FrameType.Padding:
@@ -147,9 +147,10 @@ export class FrameHandler {
         return;
       }
       case FrameType.PathChallenge:
-        if (c.pathResponses.length < 8) c.pathResponses.push(f.data.slice());
+        c.paths.onPathChallenge(path, f.data);
         return;
       case FrameType.PathResponse:
+        c.paths.onPathResponse(f.data, now);
         return;
       case FrameType.ConnectionClose:
       case FrameType.ApplicationClose: {

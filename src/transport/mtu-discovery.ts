@@ -28,6 +28,8 @@ export class MtuDiscovery {
   private probeSize = 0;
   private probeInFlight = false;
   private failures = 0;
+  /** Probes numbered below this were sent on an earlier path: their fate says nothing about this one. */
+  private firstPnOfPath = 0;
 
   constructor(private readonly c: Connection) {}
 
@@ -49,8 +51,25 @@ export class MtuDiscovery {
     this.next();
   }
 
-  /** A probe of `size` bytes was acknowledged: the path carries it. */
-  onProbeAcked(size: number): void {
+  /**
+   * The connection moved to a path whose size is not known (the connection went back to the
+   * base size): the search stops until the path is validated.
+   */
+  onPathChange(): void {
+    this.probeSize = 0;
+    this.probeInFlight = false;
+    this.failures = 0;
+    this.firstPnOfPath = this.c.spaces[PacketSpace.Application].nextPn;
+  }
+
+  /** The active path was validated: search its size if no search is under way. */
+  onPathValidated(): void {
+    if (this.probeSize === 0 && !this.probeInFlight && this.c.handshakeConfirmed) this.onHandshakeConfirmed();
+  }
+
+  /** Probe `pn` of `size` bytes was acknowledged: the path carries it. */
+  onProbeAcked(size: number, pn: number): void {
+    if (pn < this.firstPnOfPath) return;
     this.probeInFlight = false;
     this.failures = 0;
     const c = this.c;
@@ -64,8 +83,9 @@ export class MtuDiscovery {
     this.next();
   }
 
-  /** A probe of `size` bytes was declared lost. */
-  onProbeLost(size: number): void {
+  /** Probe `pn` of `size` bytes was declared lost. */
+  onProbeLost(size: number, pn: number): void {
+    if (pn < this.firstPnOfPath) return;
     this.probeInFlight = false;
     if (size !== this.probeSize) return;
     this.failures++;

@@ -5,10 +5,11 @@ import type { SpaceState } from './packet-space.js';
 import { QuicError, TransportError } from './errors.js';
 import type { ConnectionCloseInfo, PathAddress } from './events.js';
 import { readFrame } from './frame.js';
-import { assertFrameAllowed, isAckEliciting } from './frame-rules.js';
+import { assertFrameAllowed, isAckEliciting, isProbingFrame } from './frame-rules.js';
 import { OneRttProtection, OpenedWith } from './key-update.js';
 import { HeaderStatus, PacketHeader, PacketType, assertReservedBitsZero, parsePacketHeader } from './packet.js';
 import { decodePacketNumber } from './packet-number.js';
+import type { PeerPath } from './path.js';
 import type { PacketProtection } from './protection.js';
 import { qlogFrame } from './qlog.js';
 import { verifyRetryIntegrity } from './retry-integrity.js';
@@ -38,6 +39,8 @@ export class PacketReceiver {
   private authenticationFailures = 0;
   /** Frames of the packet being processed, collected only while tracing. */
   private traceFrames: Record<string, unknown>[] = [];
+  /** The last packet processed carried a non-probing frame (RFC 9000 §9.1). */
+  private nonProbing = false;
   /** A packet from the peer was processed (Version Negotiation and Retry are ignored after that). */
   receivedFromPeer = false;
 
@@ -154,7 +157,8 @@ export class PacketReceiver {
     const n = plaintext.length;
     if (n === 0) throw new QuicError(TransportError.PROTOCOL_VIOLATION, 'packet without frames');
 
-    const ackEliciting = this.processFrames(plaintext, 0, n, type, space, h, from, now);
+    const path = c.paths.pathOf(from, buf.length);
+    const ackEliciting = this.processFrames(plaintext, 0, n, type, space, h, path, now);
     space.tracker.onPacketReceived(pn, ackEliciting, now, c.settings.maxAckDelay);
     if (c.trace !== undefined) this.tracePacketReceived(type, pn, h.end - h.start);
     c.lastReceive = now;
@@ -162,7 +166,7 @@ export class PacketReceiver {
     if (c.role === 'server' && type === PacketType.OneRtt && c.zeroRttRecv !== undefined && c.handshakeConfirmed) {
       c.zeroRttRecv = undefined;
     }
-    this.peerAddressCheck(from);
+    if (type === PacketType.OneRtt && this.nonProbing && c.state !== 'draining' && c.state !== 'closed') c.paths.onNonProbingPacket(path, pn, now);
     return true;
   }
 
@@ -179,22 +183,25 @@ export class PacketReceiver {
     packetType: PacketType,
     space: SpaceState,
     h: PacketHeader,
-    from: PathAddress,
+    path: PeerPath,
     now: number,
   ): boolean {
     const c = this.c;
     const r = this.reader;
     r.reset(buf, start, end);
     let ackEliciting = false;
+    let nonProbing = false;
     if (c.trace !== undefined) this.traceFrames = [];
     while (r.pos < r.end) {
       const f = readFrame(r);
       assertFrameAllowed(r.frameType!, packetType, c.role);
       if (c.trace !== undefined) this.traceFrames.push(qlogFrame(f));
       if (!ackEliciting && isAckEliciting(f.type)) ackEliciting = true;
-      c.frames.onFrame(f, r.frameType!, space, h, from, now);
+      if (!nonProbing && !isProbingFrame(f.type)) nonProbing = true;
+      c.frames.onFrame(f, r.frameType!, space, h, path, now);
       if (c.state === 'draining' || c.state === 'closed') break;
     }
+    this.nonProbing = nonProbing;
     return ackEliciting;
   }
 
@@ -267,15 +274,6 @@ export class PacketReceiver {
     c.emit({ type: 'shutdownInitiated', info });
     c.enterClosed();
     void now;
-  }
-
-  private peerAddressCheck(from: PathAddress): void {
-    const c = this.c;
-    const p = c.peerAddress;
-    if (p.address === from.address && p.port === from.port) return;
-    // A rebinding or migration: follow the peer's newest address on a non-probing packet.
-    c.peerAddress = from;
-    c.emit({ type: 'peerAddressChanged', address: from });
   }
 
   private tracePacketReceived(packetType: PacketType, pn: number, size: number): void {

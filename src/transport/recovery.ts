@@ -64,9 +64,26 @@ export class Recovery {
 
   constructor(
     readonly rtt: RttEstimator,
-    readonly cc: CongestionController,
+    /** The congestion controller of the current path (replaced on a path change). */
+    public cc: CongestionController,
     private readonly host: RecoveryHost,
   ) {}
+
+  /**
+   * The connection moved to another path (RFC 9000 §9.4): packets sent on the old one leave
+   * the in-flight accounting of its controller without a congestion signal (they stay tracked,
+   * so their frames are still settled when they are acknowledged or lost), `cc` takes over, and
+   * persistent congestion waits for an RTT sample on the new path.
+   */
+  onPathChange(cc: CongestionController, now: number): void {
+    let bytes = 0;
+    for (const q of this.sent) bytes += q.releaseFlight();
+    if (bytes > 0) this.cc.onPacketsDiscarded(bytes);
+    this.cc = cc;
+    this.firstRttSampleTime = -1;
+    this.lossEventRemaining = 0; // a loss on the old path is not undone on the new controller
+    this.setTimer(now);
+  }
 
   /** Bytes in flight across all spaces. */
   get bytesInFlight(): number {

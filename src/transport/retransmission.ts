@@ -45,7 +45,7 @@ export class Retransmission {
           break;
         }
         case SentFrame.MtuProbe:
-          c.transmitter.mtu.onProbeAcked(p.size);
+          c.transmitter.mtu.onProbeAcked(p.size, p.pn);
           break;
         default:
           break;
@@ -139,7 +139,7 @@ export class Retransmission {
           c.transmitter.onNewTokenLost();
           break;
         case SentFrame.MtuProbe:
-          c.transmitter.mtu.onProbeLost(p.size);
+          c.transmitter.mtu.onProbeLost(p.size, p.pn);
           break;
       }
       i += 1 + SENT_FRAME_FIELDS[kind]!;

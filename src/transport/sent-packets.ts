@@ -154,6 +154,26 @@ export class SentPacketQueue {
     return bytes;
   }
 
+  /**
+   * Takes every outstanding packet out of the in-flight and ack-eliciting accounting (they stay
+   * outstanding: their acknowledgement or loss still settles their frames) and returns the bytes
+   * that were in flight. For a path change: what was sent on the old path must not count for
+   * the new path's congestion control, RTT estimate or PTO (RFC 9000 §9.4).
+   */
+  releaseFlight(): number {
+    const bytes = this.bytesInFlight;
+    for (let i = this.head; i < this.items.length; i++) {
+      const p = this.items[i]!;
+      if (p.state !== SentState.Outstanding) continue;
+      p.inFlight = false;
+      p.ackEliciting = false;
+      p.mtuProbe = false;
+    }
+    this.bytesInFlight = 0;
+    this.ackElicitingOutstanding = 0;
+    return bytes;
+  }
+
   private leaveFlight(p: SentPacket): void {
     if (p.state !== SentState.Outstanding) return;
     if (p.ackEliciting) this.ackElicitingOutstanding--;

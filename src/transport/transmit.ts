@@ -71,6 +71,8 @@ export class Transmitter {
   private packetCount = 0;
   private readonly ackScratch: number[] = [];
   private rr = 0;
+  /** Size limit of the datagram being built (MTU, buffer and anti-amplification limit). */
+  private limit = 0;
   private pacingDeadline = Infinity;
   private keepAliveDeadline = Infinity;
   private newTokenInFlight = false;
@@ -122,10 +124,22 @@ export class Transmitter {
   /** Builds the next datagram into `buf`; returns its length (0: nothing to send). */
   build(buf: Uint8Array, now: number): number {
     const c = this.c;
+    const paths = c.paths;
+    paths.transmitPath = paths.active;
     if (c.state === 'closing') return this.closePackets.build(buf, now);
+    // Datagrams for another path (a PATH_RESPONSE owed there, or a PATH_CHALLENGE) go first.
+    if (paths.offPathOwed) {
+      const n = paths.buildOffPathProbe(buf, this.record(PacketSpace.Application), now);
+      if (n > 0) {
+        this.spareRecord[PacketSpace.Application] = undefined;
+        return n;
+      }
+      paths.transmitPath = paths.active;
+    }
     let limit = Math.min(buf.length, c.maxDatagramSize);
-    if (!c.addressValidated) {
-      const budget = 3 * c.bytesReceived - c.bytesSent;
+    const path = paths.active;
+    if (!path.validated) {
+      const budget = 3 * path.bytesReceived - path.bytesSent;
       if (budget < limit) limit = budget;
       if (limit < 64) {
         this.stats.amplificationLimited++;
@@ -150,13 +164,15 @@ export class Transmitter {
 
     // A DPLPMTUD probe goes alone in its own datagram.
     const probeSize = this.mtu.pendingProbeSize;
-    if (probeSize > 0 && mayElicit && c.oneRtt !== undefined && c.handshakeConfirmed && probeSize <= buf.length) {
+    if (probeSize > 0 && mayElicit && c.oneRtt !== undefined && c.handshakeConfirmed && probeSize <= buf.length && path.validated) {
       const n = this.mtu.buildProbe(buf, this.record(PacketSpace.Application), now);
       this.spareRecord[PacketSpace.Application] = undefined;
       return n;
     }
 
     this.packetCount = 0;
+    this.limit = limit;
+    paths.expandDatagram = false;
     let offset = 0;
     let hasInitial = false;
     let anyEliciting = false;
@@ -179,8 +195,9 @@ export class Transmitter {
       }
       return 0;
     }
-    // RFC 9000 §14.1: pad datagrams with Initial packets (client always; server when ack-eliciting).
-    if (hasInitial && (c.role === 'client' || anyEliciting)) {
+    // RFC 9000 §14.1: pad datagrams with Initial packets (client always; server when ack-eliciting);
+    // §8.2.1-8.2.2: datagrams with PATH_CHALLENGE or PATH_RESPONSE too, as far as the limit allows.
+    if ((hasInitial && (c.role === 'client' || anyEliciting)) || paths.expandDatagram) {
       const total = offset;
       if (total < MIN_INITIAL_DATAGRAM) {
         const last = this.packets[this.packetCount - 1]!;
@@ -362,7 +379,7 @@ export class Transmitter {
     if (space !== PacketSpace.Application) return false;
     if (c.pingPending) return true;
     if (type === PacketType.OneRtt) {
-      if (c.handshakeDonePending || c.maxDataPending || c.pathResponses.length > 0 || c.newTokenPending !== undefined) return true;
+      if (c.handshakeDonePending || c.maxDataPending || c.paths.active.owesFrames || c.newTokenPending !== undefined) return true;
       if (c.localCids.pending.length > 0 || c.peerCids.retirePending.length > 0) return true;
     }
     const st = c.streams;
@@ -414,9 +431,7 @@ export class Transmitter {
         rec.frames.push(SentFrame.HandshakeDone);
         c.handshakeDonePending = false;
       }
-      while (c.pathResponses.length > 0 && p + 9 <= end) {
-        p = encodeFrame({ type: FrameType.PathResponse, data: c.pathResponses.shift()! }, buf, p);
-      }
+      if (c.paths.active.owesFrames) p = c.paths.writeActiveFrames(buf, p, end, this.limit >= MIN_INITIAL_DATAGRAM, now);
     }
     // CRYPTO.
     if (type !== PacketType.ZeroRtt) p = this.writeCrypto(buf, p, end, sp, rec);
