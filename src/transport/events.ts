@@ -92,7 +92,11 @@ export type ConnectionEvent =
   /** A connection ID of ours became valid / stopped being valid (for the endpoint's routing table). */
   | { readonly type: 'connectionIdAdded'; readonly cid: Uint8Array; readonly resetToken: Uint8Array }
   | { readonly type: 'connectionIdRetired'; readonly cid: Uint8Array }
-  /** The peer's address changed (migration or NAT rebinding). */
+  /**
+   * The peer's address changed (migration or NAT rebinding) and the new address is validated
+   * (RFC 9000 §8.2): it fires when a PATH_RESPONSE proves the peer receives there, not when the
+   * first packet arrives from it (datagrams go there before, within the anti-amplification limit).
+   */
   | { readonly type: 'peerAddressChanged'; readonly address: PathAddress }
   /** The connection stopped being usable: closing or draining started. */
   | { readonly type: 'shutdownInitiated'; readonly info: ConnectionCloseInfo }
