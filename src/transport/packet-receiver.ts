@@ -39,6 +39,10 @@ export class PacketReceiver {
   private authenticationFailures = 0;
   /** Frames of the packet being processed, collected only while tracing. */
   private traceFrames: Record<string, unknown>[] = [];
+  /** Datagrams being processed (replays of buffered packets nest). */
+  private depth = 0;
+  /** Keys arrived while a datagram was processed: replay buffered packets once it is done. */
+  private replayOwed = false;
   /** The last packet processed carried a non-probing frame (RFC 9000 §9.1). */
   private nonProbing = false;
   /** A packet from the peer was processed (Version Negotiation and Retry are ignored after that). */
@@ -46,8 +50,21 @@ export class PacketReceiver {
 
   constructor(private readonly c: Connection) {}
 
-  /** Processes the packets of one datagram from `from` (coalesced packets in order). */
+  /**
+   * Processes the packets of one datagram from `from` (coalesced packets in order). Packets that
+   * waited for keys installed meanwhile are processed after it.
+   */
   receiveDatagram(datagram: Uint8Array, from: PathAddress, now: number): void {
+    this.depth++;
+    try {
+      this.receivePackets(datagram, from, now);
+    } finally {
+      this.depth--;
+    }
+    if (this.replayOwed && this.depth === 0) this.replayBuffered(now);
+  }
+
+  private receivePackets(datagram: Uint8Array, from: PathAddress, now: number): void {
     const c = this.c;
     const h = this.header;
     let offset = 0;
@@ -255,10 +272,19 @@ export class PacketReceiver {
     this.buffered.push({ data: packet.slice(), from });
   }
 
-  /** Processes the packets that waited for keys. */
+  /**
+   * Processes the packets that waited for keys. Called while a datagram is being processed (a
+   * CRYPTO frame completed a TLS message), it waits until that datagram is done: the packet
+   * parser and frame reader are shared, and the rest of the current packet comes first.
+   */
   replayBuffered(now: number): void {
     const c = this.c;
     if (this.buffered.length === 0) return;
+    if (this.depth > 0) {
+      this.replayOwed = true;
+      return;
+    }
+    this.replayOwed = false;
     const list = this.buffered.splice(0);
     for (const b of list) {
       if (c.state === 'closed' || c.state === 'draining') return;
