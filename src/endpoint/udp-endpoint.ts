@@ -28,6 +28,8 @@ export interface ServerOptions {
   ticketKey?: Uint8Array;
   /** Refuse new connections (answered with CONNECTION_REFUSED) while this returns false. */
   accept?: (from: PathAddress) => boolean;
+  /** Hold each new connection's handshake until `conn.releaseHandshake()` (quicer's handshake()). */
+  holdHandshake?: boolean;
 }
 
 export interface EndpointOptions {
@@ -124,8 +126,11 @@ export class QuicEndpoint {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private readonly header = new PacketHeader();
-  private readonly tokens: TokenProtector | undefined;
-  private readonly serverConfig: ServerConnectionConfig | undefined;
+  private tokens: TokenProtector | undefined;
+  private serverConfig: ServerConnectionConfig | undefined;
+  private server: ServerOptions | undefined;
+  /** New server connections are ignored while false (a locked listener: clients time out). */
+  acceptingNew = true;
   private closed = false;
   /** The socket's receive buffer as the OS granted it (0 if unknown). */
   private readonly recvBufferSize: number;
@@ -151,19 +156,7 @@ export class QuicEndpoint {
     this.recvBufferSize = rb;
     this.crypto = options.crypto ?? defaultCrypto;
     this.cids = new EndpointConnectionIds(this.crypto, options.connectionIdLength ?? 8, options.resetKey);
-    if (options.server) {
-      const key = options.server.tokenKey ?? randomKey(this.crypto, 16);
-      this.tokens = new TokenProtector(this.crypto, key);
-      const tls = { ...options.server.tls };
-      if (tls.ticketSealer === undefined) tls.ticketSealer = createTicketSealer(this.crypto, options.server.ticketKey ?? randomKey(this.crypto, 32));
-      this.serverConfig = {
-        crypto: this.crypto,
-        connectionIds: this.cids,
-        tls,
-        transport: options.server.transport ?? options.transport ?? {},
-        tokens: this.tokens,
-      };
-    }
+    if (options.server) this.setServerOptions(options.server);
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     socket.on('error', () => {
       // ICMP errors (ECONNREFUSED etc.) surface here on some platforms: ignore, QUIC recovers by timeout.
@@ -189,6 +182,32 @@ export class QuicEndpoint {
       // The OS may cap buffer sizes; the defaults still work.
     }
     return new QuicEndpoint(socket, options);
+  }
+
+  /**
+   * Sets (or replaces) how new connections are accepted: certificates, TLS and transport
+   * settings. Established connections keep what they started with (a listener reload).
+   * The token and ticket keys stay unless the new options bring their own.
+   */
+  setServerOptions(server: ServerOptions): void {
+    if (server.tokenKey !== undefined || this.tokens === undefined) {
+      this.tokens = new TokenProtector(this.crypto, server.tokenKey ?? randomKey(this.crypto, 16));
+    }
+    const tls = { ...server.tls };
+    if (tls.ticketSealer === undefined) {
+      tls.ticketSealer =
+        server.ticketKey === undefined && this.serverConfig?.tls.ticketSealer !== undefined
+          ? this.serverConfig.tls.ticketSealer
+          : createTicketSealer(this.crypto, server.ticketKey ?? randomKey(this.crypto, 32));
+    }
+    this.server = server;
+    this.serverConfig = {
+      crypto: this.crypto,
+      connectionIds: this.cids,
+      tls,
+      transport: server.transport ?? this.options.transport ?? {},
+      tokens: this.tokens,
+    };
   }
 
   /** The bound local address. */
@@ -300,7 +319,7 @@ export class QuicEndpoint {
       if (cfg !== undefined || this.connections.size > 0) this.sendStatelessReset(h.dcid, datagram.length, from);
       return undefined;
     }
-    if (cfg === undefined || st === HeaderStatus.Truncated) {
+    if (cfg === undefined || st === HeaderStatus.Truncated || !this.acceptingNew) {
       this.stats.dropped++;
       return undefined;
     }
@@ -316,7 +335,7 @@ export class QuicEndpoint {
       this.stats.dropped++;
       return undefined;
     }
-    const server = this.options.server!;
+    const server = this.server!;
     if (server.accept !== undefined && !server.accept(from)) {
       this.refuse(datagram, h, from, now);
       return undefined;
@@ -363,6 +382,7 @@ export class QuicEndpoint {
         addressValidated: validated,
         localCid: this.cids.generate(),
         version: h.version,
+        ...(server.holdHandshake ? { holdHandshake: true } : {}),
       },
       from,
       now,

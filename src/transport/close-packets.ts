@@ -1,4 +1,5 @@
 import type { Connection } from './connection.js';
+import type { ConnectionCloseInfo } from './events.js';
 import { TransportError } from './errors.js';
 import { encodeFrame } from './frame-encode.js';
 import { FrameType } from './frame-types.js';
@@ -34,6 +35,8 @@ const EMPTY = new Uint8Array(0);
  * transport APPLICATION_ERROR in Initial and Handshake packets, so that nothing about the
  * application is revealed before 1-RTT.
  */
+const DRAIN_REPLY: ConnectionCloseInfo = { source: 'transport', code: 0n, frameType: 0, reason: '' };
+
 export class ClosePacketBuilder {
   private readonly packets: ClosePacket[] = [0, 1, 2].map(() => ({ space: 0, type: PacketType.Initial, start: 0, pnOffset: 0, pnLength: 0, payloadEnd: 0, pn: 0 }));
   private readonly encoder = new TextEncoder();
@@ -45,7 +48,8 @@ export class ClosePacketBuilder {
     const c = this.c;
     if (!c.closeFrameOwed || c.closeInfo === undefined) return 0;
     c.closeFrameOwed = false;
-    const info = c.closeInfo;
+    // Draining: the one CONNECTION_CLOSE RFC 9000 §10.2.2 allows in answer to the peer's, with NO_ERROR.
+    const info = c.state === 'draining' ? DRAIN_REPLY : c.closeInfo;
     const app = info.source === 'application';
     let limit = Math.min(buf.length, c.maxDatagramSize);
     const budget = c.paths.active.sendBudget;

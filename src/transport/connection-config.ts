@@ -64,6 +64,12 @@ export interface TransportSettings {
   greaseQuicBit: boolean;
   /** MsQuic's disable_1rtt_encryption: offer (and use when the peer offers it too) unprotected 1-RTT payloads. */
   disable1RttEncryption: boolean;
+  /**
+   * Largest number of TLS handshake bytes (Initial and Handshake levels) buffered for sending
+   * and not yet acknowledged (MsQuic's TlsClient/ServerMaxSendBuffer); a larger TLS flight
+   * fails the handshake with INTERNAL_ERROR. 0: no limit.
+   */
+  maxTlsSendBuffer: number;
 }
 
 export function defaultTransportSettings(): TransportSettings {
@@ -99,6 +105,7 @@ export function defaultTransportSettings(): TransportSettings {
     issueSessionTicket: true,
     greaseQuicBit: false,
     disable1RttEncryption: false,
+    maxTlsSendBuffer: 0,
   };
 }
 
@@ -142,4 +149,9 @@ export interface ServerAcceptInfo {
   localCid: Uint8Array;
   /** The version the client's Initial uses. */
   version: number;
+  /**
+   * Hold the handshake: process the client's Initial but send nothing until `releaseHandshake()`
+   * (quicer's servers continue a handshake only when the application calls handshake()).
+   */
+  holdHandshake?: boolean;
 }

@@ -16,6 +16,7 @@ import {
   type TransportSettings,
 } from './connection-config.js';
 import { LocalConnectionIds, PeerConnectionIds, type ConnectionIdSource } from './connection-id.js';
+import { Lifecycle } from './lifecycle.js';
 import { QuicError, TransportError, transportErrorName } from './errors.js';
 import type { ConnectionCloseInfo, ConnectionEvent, PathAddress } from './events.js';
 import { ReceiveCredit, SendCredit } from './flow-control.js';
@@ -117,12 +118,9 @@ export class Connection implements RecoveryHost {
   /** @internal When the last packet was processed. */
   lastReceive: number;
   /** @internal */ lastSend = -Infinity;
-  private lastAckElicitingSend = -Infinity;
-  private readonly createdAt: number;
-  private closeDeadline = Infinity;
   /** @internal */ closeInfo: ConnectionCloseInfo | undefined;
-  private closedEmitted = false;
-  private packetsInClosing = 0;
+  /** @internal Timeouts, closing and draining. */
+  readonly lifecycle: Lifecycle;
   /** @internal When the previous 1-RTT keys are dropped. */
   keyDiscardDeadline = Infinity;
   /** @internal First packet number sent with the current 1-RTT keys. */
@@ -166,8 +164,8 @@ export class Connection implements RecoveryHost {
     if (version === undefined) throw new TypeError(`unsupported QUIC version 0x${(config.version ?? 0).toString(16)}`);
     this.version = version;
     this.trace = config.trace;
-    this.createdAt = now;
     this.lastReceive = now;
+    this.lifecycle = new Lifecycle(this, now);
     this.cidSource = config.connectionIds;
     this.spaces = [
       new SpaceState(PacketSpace.Initial, s.maxAckRanges, 1),
@@ -217,6 +215,7 @@ export class Connection implements RecoveryHost {
       this.retrySourceCid = info.retrySourceCid;
       scid = info.localCid;
       this.paths = new PathManager(this, peerAddress, info.addressValidated);
+      this.handshakeHeld = info.holdHandshake === true;
     }
     this.localCids = new LocalConnectionIds(this.cidSource, scid);
     this.streams = new StreamMap(
@@ -251,6 +250,39 @@ export class Connection implements RecoveryHost {
     }
     this.transmitter = new Transmitter(this);
     this.emit({ type: 'connectionIdAdded', cid: scid, resetToken: this.localCids.all[0]!.resetToken });
+  }
+
+  /** Server: the SNI and ALPN list of the client's ClientHello, once it arrived. */
+  clientHelloInfo: { serverName: string | undefined; alpn: readonly string[] } | undefined;
+  /** @internal Server: the raw ClientHello (Initial CRYPTO data as received, in order). */
+  readonly clientHelloBytes: Uint8Array[] = [];
+  /** @internal Server: sending is held until the application continues the handshake. */
+  handshakeHeld = false;
+
+  /** Server: continues a handshake held with `holdHandshake` (quicer's handshake/async_handshake). */
+  releaseHandshake(): void {
+    this.handshakeHeld = false;
+  }
+
+  /** Changes the keep-alive interval at runtime (0 turns it off). */
+  setKeepAliveInterval(ms: number, now: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`keep-alive interval must be a non-negative number of ms, got ${ms}`);
+    this.settings.keepAliveInterval = ms;
+    this.transmitter.rearmKeepAlive(now);
+  }
+
+  /** Bytes of a stream acknowledged by the peer from the start (contiguously). */
+  streamAckedOffset(streamId: number): number {
+    return this.streams.get(streamId)?.send?.ackedOffset ?? 0;
+  }
+
+  /**
+   * Asks for `streamDataAcked` events as the acknowledged prefix of a stream grows (for
+   * applications that complete sends only once the peer has the data).
+   */
+  streamNotifyAcked(streamId: number, on = true): void {
+    const s = this.streams.get(streamId);
+    if (s !== undefined) s.notifyAcked = on;
   }
 
   /** @internal Server: seals NEW_TOKEN tokens. */
@@ -483,12 +515,10 @@ export class Connection implements RecoveryHost {
       reason,
     };
     if (opts.silent) {
-      this.closeInfo = info;
-      this.emit({ type: 'shutdownInitiated', info });
-      this.enterClosed();
+      this.lifecycle.silentClose(info);
       return;
     }
-    this.enterClosing(info, now);
+    this.lifecycle.enterClosing(info, now);
   }
 
   /** Initiates a 1-RTT key update (RFC 9001 §6). Returns false when not allowed yet. */
@@ -519,10 +549,9 @@ export class Connection implements RecoveryHost {
     this.paths.onDatagram(from, datagram.length);
     this.stats.bytesReceived += datagram.length;
     if (this.state === 'closing') {
-      // RFC 9000 §10.2.1: answer with CONNECTION_CLOSE, at a decreasing rate.
-      this.packetsInClosing++;
-      if ((this.packetsInClosing & (this.packetsInClosing - 1)) === 0) this.closeFrameOwed = true;
-      return;
+      // RFC 9000 §10.2.1: answer with CONNECTION_CLOSE, at a decreasing rate; a CONNECTION_CLOSE
+      // from the peer (the only frame still acted on) moves us to draining.
+      this.lifecycle.onDatagramWhileClosing();
     }
     try {
       this.receiver.receiveDatagram(datagram, from, now);
@@ -644,7 +673,7 @@ export class Connection implements RecoveryHost {
    * (`peerAddress` but for datagrams that validate or answer the validation of another path).
    */
   pollTransmitInto(buf: Uint8Array, now: number): number {
-    if (this.state === 'closed' || this.state === 'draining') return 0;
+    if (this.state === 'closed' || (this.state === 'draining' && !this.closeFrameOwed)) return 0;
     const n = this.transmitter.build(buf, now);
     if (n > 0) {
       this.paths.transmitPath.bytesSent += n;
@@ -684,19 +713,17 @@ export class Connection implements RecoveryHost {
 
   /** @internal An ack-eliciting packet went out. */
   onAckElicitingSent(now: number): void {
-    // RFC 9000 §10.1: the idle timer restarts on the first ack-eliciting packet sent after receiving.
-    if (this.lastAckElicitingSend <= this.lastReceive) this.lastAckElicitingSend = now;
+    this.lifecycle.onAckElicitingSent(now);
   }
 
   /** When `handleTimeout` must run next (undefined: no timer). */
   nextDeadline(): number | undefined {
     if (this.state === 'closed') return undefined;
-    let t = this.closeDeadline;
-    if (this.state === 'closing' || this.state === 'draining') return t;
+    let t = this.lifecycle.deadline();
+    // Closing/draining, or a held handshake: only the lifecycle timers run (nothing can be sent).
+    if (this.state === 'closing' || this.state === 'draining' || this.handshakeHeld) return t === Infinity ? undefined : t;
     const r = this.recovery.deadline;
     if (r < t) t = r;
-    const idle = this.idleDeadline();
-    if (idle < t) t = idle;
     if (this.keyDiscardDeadline < t) t = this.keyDiscardDeadline;
     for (let i = 0; i < 3; i++) {
       const sp = this.spaces[i]!;
@@ -713,39 +740,11 @@ export class Connection implements RecoveryHost {
     return t === Infinity ? undefined : t;
   }
 
-  private idleDeadline(): number {
-    let t = Infinity;
-    if (!this.handshakeComplete && this.settings.handshakeIdleTimeout > 0) t = this.createdAt + this.settings.handshakeIdleTimeout;
-    if (this.idleTimeout > 0) {
-      const last = Math.max(this.lastReceive, this.lastAckElicitingSend);
-      const idle = last + Math.max(this.idleTimeout, 3 * this.recovery.ptoDuration());
-      if (idle < t) t = idle;
-    }
-    return t;
-  }
-
   /** Runs whatever timers are due at `now`. */
   handleTimeout(now: number): void {
     if (this.state === 'closed') return;
     try {
-      if (now >= this.closeDeadline) {
-        this.enterClosed();
-        return;
-      }
-      if (this.state === 'closing' || this.state === 'draining') return;
-      if (now >= this.idleDeadline()) {
-        const handshake = !this.handshakeComplete && this.settings.handshakeIdleTimeout > 0 && now >= this.createdAt + this.settings.handshakeIdleTimeout;
-        const info: ConnectionCloseInfo = {
-          source: handshake ? 'handshake-timeout' : 'idle-timeout',
-          code: BigInt(TransportError.NO_ERROR),
-          frameType: 0,
-          reason: handshake ? 'handshake did not complete in time' : 'idle timeout',
-        };
-        this.closeInfo = info;
-        this.emit({ type: 'shutdownInitiated', info });
-        this.enterClosed();
-        return;
-      }
+      if (this.lifecycle.onTimeout(now)) return;
       if (now >= this.keyDiscardDeadline) {
         this.keyDiscardDeadline = Infinity;
         this.oneRtt?.discardPreviousKeys();
@@ -772,54 +771,31 @@ export class Connection implements RecoveryHost {
 
   /** @internal Ends the connection because of an error raised while processing. */
   failWith(e: unknown, now: number): void {
-    if (this.state === 'closed' || this.state === 'draining' || this.state === 'closing') return;
-    const q =
-      e instanceof QuicError
-        ? e
-        : new QuicError(TransportError.INTERNAL_ERROR, `internal error: ${e instanceof Error ? e.message : String(e)}`);
-    this.traceEvent('connection_error', { code: transportErrorName(q.code), reason: q.reason, stack: e instanceof Error && !(e instanceof QuicError) ? e.stack : undefined });
-    this.enterClosing({ source: 'transport', code: BigInt(q.code), frameType: q.frameType ?? 0, reason: q.reason }, now);
-  }
-
-  private enterClosing(info: ConnectionCloseInfo, now: number): void {
-    this.closeInfo = info;
-    this.state = 'closing';
-    this.closeFrameOwed = true;
-    this.closeDeadline = now + 3 * this.recovery.ptoDuration();
-    this.emit({ type: 'shutdownInitiated', info });
+    this.lifecycle.failWith(e, now);
   }
 
   /** @internal The peer closed (RFC 9000 §10.2.2). */
   enterDraining(info: ConnectionCloseInfo, now: number): void {
-    if (this.state === 'closing') {
-      // Both sides closed: no need to wait for more from the peer beyond the drain period.
-      this.state = 'draining';
-      return;
-    }
-    this.closeInfo = info;
-    this.state = 'draining';
-    this.closeDeadline = now + 3 * this.recovery.ptoDuration();
-    this.emit({ type: 'shutdownInitiated', info });
+    this.lifecycle.enterDraining(info, now);
   }
 
   /** @internal The connection is finished (no CONNECTION_CLOSE, or the closing/draining period ended). */
   enterClosed(): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    if (this.trace !== undefined) {
-      const info = this.closeInfo ?? { source: 'application', code: 0n, frameType: 0, reason: '' };
-      const remote = info.source.startsWith('peer-') || info.source === 'stateless-reset';
-      const app = info.source === 'application' || info.source === 'peer-application';
-      this.traceEvent('connection_closed', { owner: remote ? 'remote' : 'local', [app ? 'application_code' : 'connection_code']: info.code, reason: info.reason, trigger: info.source });
-    }
-    this.closeDeadline = Infinity;
-    this.localCids.retireAll();
-    for (const cid of this.localCids.retired) this.emit({ type: 'connectionIdRetired', cid });
-    this.localCids.retired.length = 0;
-    if (!this.closedEmitted) {
-      this.closedEmitted = true;
-      this.emit({ type: 'closed', info: this.closeInfo ?? { source: 'application', code: 0n, frameType: 0, reason: '' } });
-    }
+    this.lifecycle.enterClosed();
+  }
+
+  /** True once our CONNECTION_CLOSE was answered by the peer's (quicer's is_peer_acked). */
+  get peerAcknowledgedClose(): boolean {
+    return this.lifecycle.peerAcknowledgedClose;
+  }
+
+  /** @internal Restarts congestion control from the initial window (after send idleness), keeping the path's MTU and RTT. */
+  resetCongestionState(): void {
+    const cc = this.newCongestionController();
+    if (this.maxDatagramSize !== cc.maxDatagramSize) cc.setMaxDatagramSize(this.maxDatagramSize);
+    this.cc = cc;
+    this.recovery.cc = cc;
+    this.traceEvent('congestion_state_reset', { reason: 'send_idle' });
   }
 
   /** @internal A congestion controller in its initial state (for a new connection or a new path). */

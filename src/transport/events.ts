@@ -16,6 +16,7 @@ export interface ConnectionCloseInfo {
    * - `stateless-reset`: the peer reset the connection.
    * - `version-negotiation`: the server supports none of our versions.
    * - `unreachable`: the network reported the peer unreachable.
+   * - `disconnect-timeout`: data stayed unacknowledged for the disconnect timeout (the path is dead).
    */
   readonly source:
     | 'application'
@@ -26,7 +27,8 @@ export interface ConnectionCloseInfo {
     | 'handshake-timeout'
     | 'stateless-reset'
     | 'version-negotiation'
-    | 'unreachable';
+    | 'unreachable'
+    | 'disconnect-timeout';
   /** Transport error code (0x100+alert for TLS alerts) or application error code. */
   readonly code: bigint;
   /** Frame type that triggered a transport error (0 if none). */
@@ -69,6 +71,8 @@ export type ConnectionEvent =
   | { readonly type: 'streamReset'; readonly streamId: number; readonly errorCode: bigint; readonly finalSize: number }
   /** The peer asked us to stop sending (STOP_SENDING). */
   | { readonly type: 'streamStopSending'; readonly streamId: number; readonly errorCode: bigint }
+  /** The acknowledged prefix of a stream grew to `offset` (only for streams asked with `streamNotifyAcked`). */
+  | { readonly type: 'streamDataAcked'; readonly streamId: number; readonly offset: number }
   /** Everything written on the stream, FIN included, was acknowledged. */
   | { readonly type: 'streamSendComplete'; readonly streamId: number }
   /** The stream is gone: both parts reached a terminal state. */
@@ -98,6 +102,8 @@ export type ConnectionEvent =
    * first packet arrives from it (datagrams go there before, within the anti-amplification limit).
    */
   | { readonly type: 'peerAddressChanged'; readonly address: PathAddress }
+  /** The path MTU changed (DPLPMTUD): datagram and packet sizes follow. */
+  | { readonly type: 'pathMtuChanged'; readonly maxDatagramSize: number }
   /** The connection stopped being usable: closing or draining started. */
   | { readonly type: 'shutdownInitiated'; readonly info: ConnectionCloseInfo }
   /** The connection is finished; no more events follow. */

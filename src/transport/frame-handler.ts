@@ -26,6 +26,8 @@ export class FrameHandler {
   /** Acts on one frame `f` (sent as `wireType`) of a packet of `space` with header `h`, received on `path`. */
   onFrame(f: Frame, wireType: number, space: SpaceState, h: PacketHeader, path: PeerPath, now: number): void {
     const c = this.c;
+    // Closing (RFC 9000 §10.2.1): only the peer's CONNECTION_CLOSE still matters.
+    if (c.state === 'closing' && f.type !== FrameType.ConnectionClose && f.type !== FrameType.ApplicationClose) return;
     switch (f.type) {
       case FrameType.Padding:
       case FrameType.Ping:
@@ -50,7 +52,10 @@ export class FrameHandler {
         cr.insert(f.offset, f.data, false, wireType);
         if (cr.readable > 0) {
           const level = LEVEL_OF_SPACE[space.space]!;
-          for (let bytes = cr.readSegment(); bytes.length > 0; bytes = cr.readSegment()) c.tls.receive(level, bytes, now);
+          for (let bytes = cr.readSegment(); bytes.length > 0; bytes = cr.readSegment()) {
+            if (c.role === 'server' && space.space === PacketSpace.Initial && c.clientHelloBytes.length < 65536) c.clientHelloBytes.push(bytes);
+            c.tls.receive(level, bytes, now);
+          }
           c.handshake.drainTls(now);
         }
         return;

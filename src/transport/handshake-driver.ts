@@ -80,7 +80,16 @@ export class HandshakeDriver {
     const c = this.c;
     for (let out = c.tls.pollOutput(); out !== undefined; out = c.tls.pollOutput()) {
       const sp = out.level === 'initial' ? 0 : out.level === 'handshake' ? 1 : 2;
-      c.spaces[sp]!.cryptoSend.write(out.data);
+      const cs = c.spaces[sp]!.cryptoSend;
+      cs.write(out.data);
+      // MsQuic's TlsClient/ServerMaxSendBuffer: handshake bytes buffered for sending are bounded.
+      const limit = c.settings.maxTlsSendBuffer;
+      if (limit > 0 && sp !== 2 && cs.unackedBytes > limit) {
+        throw new QuicError(
+          TransportError.INTERNAL_ERROR,
+          `TLS ${out.level} flight of ${cs.unackedBytes} bytes exceeds the TLS send buffer limit of ${limit} bytes`,
+        );
+      }
     }
     for (let e = c.tls.pollEvent(); e !== undefined; e = c.tls.pollEvent()) this.onTlsEvent(e, now);
   }
@@ -123,6 +132,7 @@ export class HandshakeDriver {
         c.emit({ type: 'peerCertificates', chain: e.chain, verification: e.verification, awaitingVerdict: e.awaitingVerdict, request: e.request });
         return;
       case 'clientHello':
+        c.clientHelloInfo = { serverName: e.serverName, alpn: e.alpn };
         return;
       case 'earlyData':
         c.earlyDataStatus = e.status;

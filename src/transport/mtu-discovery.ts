@@ -78,6 +78,7 @@ export class MtuDiscovery {
       c.cc.setMaxDatagramSize(size);
       c.pacer?.setMaxDatagramSize(size);
       c.traceEvent('mtu_updated', { mtu: size });
+      c.emit({ type: 'pathMtuChanged', maxDatagramSize: size });
     }
     this.low = size;
     this.next();

@@ -90,8 +90,20 @@ export class Recovery {
     return this.sent[0].bytesInFlight + this.sent[1].bytesInFlight + this.sent[2].bytesInFlight;
   }
 
+  /**
+   * When the peer last showed progress: an ACK newly acknowledging something, or the first
+   * ack-eliciting packet sent while nothing was outstanding (for the disconnect timeout).
+   */
+  progressTime = 0;
+
+  /** Ack-eliciting packets are outstanding in some space. */
+  get hasAckElicitingInFlight(): boolean {
+    return this.ackElicitingOutstanding() > 0;
+  }
+
   /** Records a sent packet (take the record from `sent[space].acquire()`). */
   onPacketSent(space: PacketSpace, p: SentPacket, now: number): void {
+    if (p.ackEliciting && this.ackElicitingOutstanding() === 0) this.progressTime = now;
     this.sent[space].push(p);
     if (p.pn > this.largestSent[space]!) this.largestSent[space] = p.pn;
     if (p.inFlight) {
@@ -146,6 +158,7 @@ export class Recovery {
       q.pruneFront(now - 3 * this.ptoDuration());
       return;
     }
+    this.progressTime = now;
     if (largestNewly.pn === largest && elicitingNewly) {
       const sample = now - largestNewly.timeSent;
       this.rtt.update(sample, space === PacketSpace.Application ? ackDelay : 0, this.handshakeConfirmed, this.peerMaxAckDelay);

@@ -25,6 +25,10 @@ export class Retransmission {
           const s = c.streams.get(f[i + 1]!);
           if (s?.send !== undefined) {
             s.send.onAcked(f[i + 2]!, f[i + 3]!, f[i + 4] === 1);
+            if (s.notifyAcked && s.send.ackedOffset > s.ackedReported) {
+              s.ackedReported = s.send.ackedOffset;
+              c.emit({ type: 'streamDataAcked', streamId: s.id, offset: s.ackedReported });
+            }
             if (s.sendState === SendState.DataSent && s.send.isAllAcked) {
               s.sendState = SendState.DataRecvd;
               c.emit({ type: 'streamSendComplete', streamId: s.id });

@@ -45,6 +45,11 @@ export class StreamSendBuffer {
     return this.sentEnd;
   }
 
+  /** Bytes acknowledged contiguously from the start of the stream. */
+  get ackedOffset(): number {
+    return this.ackedPrefix;
+  }
+
   /** Bytes queued and not yet acknowledged. */
   get unackedBytes(): number {
     return this.writeEnd - this.ackedPrefix - this.acked.count;

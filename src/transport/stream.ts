@@ -61,6 +61,10 @@ export class QuicStream {
 
   /** In the connection's send queue. */
   queued = false;
+  /** Emit `streamDataAcked` as the acknowledged prefix grows. */
+  notifyAcked = false;
+  /** The acknowledged prefix last reported with `streamDataAcked`. */
+  ackedReported = 0;
   /** A 'readable' event was emitted and the application has not read since. */
   readableSignalled = false;
   /** A 'writable' event is owed once credit returns. */

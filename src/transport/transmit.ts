@@ -121,12 +121,19 @@ export class Transmitter {
     this.keepAliveDeadline = k > 0 ? now + k : Infinity;
   }
 
+  /** The keep-alive interval changed: re-arm from now (only once the handshake is confirmed). */
+  rearmKeepAlive(now: number): void {
+    if (this.c.handshakeConfirmed) this.armKeepAlive(now);
+  }
+
   /** Builds the next datagram into `buf`; returns its length (0: nothing to send). */
   build(buf: Uint8Array, now: number): number {
     const c = this.c;
     const paths = c.paths;
     paths.transmitPath = paths.active;
-    if (c.state === 'closing') return this.closePackets.build(buf, now);
+    if (c.state === 'closing' || c.state === 'draining') return this.closePackets.build(buf, now);
+    if (c.handshakeHeld) return 0;
+    if (this.hasAppData()) c.lifecycle.beforeAckElicitingSend(now);
     // Datagrams for another path (a PATH_RESPONSE owed there, or a PATH_CHALLENGE) go first.
     if (paths.offPathOwed) {
       const n = paths.buildOffPathProbe(buf, this.record(PacketSpace.Application), now);

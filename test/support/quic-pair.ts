@@ -4,7 +4,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { Connection } from '../../src/transport/connection.js';
-import type { ClientConnectionConfig, ServerConnectionConfig, TransportSettings } from '../../src/transport/connection-config.js';
+import type { ClientConnectionConfig, ServerAcceptInfo, ServerConnectionConfig, TransportSettings } from '../../src/transport/connection-config.js';
 import type { ConnectionIdSource } from '../../src/transport/connection-id.js';
 import type { ConnectionEvent, PathAddress } from '../../src/transport/events.js';
 import { HeaderStatus, PacketHeader, PacketType, parsePacketHeader } from '../../src/transport/packet.js';
@@ -46,6 +46,8 @@ export interface PairOptions {
   alpn?: string[];
   /** Simulated start time (default NOW0), e.g. later than a first pair whose session is resumed. */
   start?: number;
+  /** Extra fields of the server's accept info (e.g. holdHandshake). */
+  serverAccept?: Partial<ServerAcceptInfo>;
 }
 
 /** Accepts the first Initial like an endpoint, then forwards datagrams to the connection. */
@@ -55,6 +57,7 @@ export class ServerNode implements SimNode {
   constructor(
     private readonly config: ServerConnectionConfig,
     private readonly cids: ConnectionIdSource,
+    private readonly acceptExtra: Partial<ServerAcceptInfo> = {},
   ) {}
   receive(datagram: Uint8Array, from: SimAddress, now: number): void {
     if (this.conn === undefined) {
@@ -63,7 +66,7 @@ export class ServerNode implements SimNode {
       const dcid = this.header.dcid.slice();
       this.conn = Connection.accept(
         this.config,
-        { originalDcid: dcid, initialDcid: dcid, addressValidated: false, localCid: this.cids.generate(), version: this.header.version },
+        { originalDcid: dcid, initialDcid: dcid, addressValidated: false, localCid: this.cids.generate(), version: this.header.version, ...this.acceptExtra },
         from as PathAddress,
         now,
       );
@@ -114,7 +117,7 @@ export async function makePair(opts: PairOptions = {}): Promise<QuicPair> {
     ...opts.client,
     tls: { alpn, serverName: 'localhost', verify: 'none', ...opts.client?.tls },
   };
-  const server = new ServerNode(serverConfig, serverCids);
+  const server = new ServerNode(serverConfig, serverCids, opts.serverAccept);
   const serverAddr: PathAddress = { address: '10.0.0.2', port: 443, family: 'IPv4' };
   const start = opts.start ?? NOW0;
   const client = Connection.connect(clientConfig, serverAddr, start);

@@ -154,7 +154,7 @@ describe('closing and draining (RFC 9000 §10.2)', () => {
     });
   }
 
-  it('the closing side answers later packets with CONNECTION_CLOSE at a falling rate; the draining side is silent', async () => {
+  it('the closing side answers later packets with CONNECTION_CLOSE at a falling rate; the draining side answers once with NO_ERROR, then is silent', async () => {
     const pair = await established();
     const client = pair.client;
     const server = pair.server.conn!;
@@ -162,12 +162,16 @@ describe('closing and draining (RFC 9000 §10.2)', () => {
     let closes = 0;
     let passClose = false;
     let serverSentWhileDraining = 0;
+    const drainReplies: Frame[] = [];
     pair.net.tap = (from, d) => {
       if (from === 0) {
         if (wireFrames(pair, 0, d).some((f) => f.type === FrameType.ApplicationClose)) closes++;
         return passClose ? d : undefined;
       }
-      if (server.state === 'draining') serverSentWhileDraining++;
+      if (server.state === 'draining') {
+        serverSentWhileDraining++;
+        drainReplies.push(...wireFrames(pair, 1, d).filter((f) => f.type === FrameType.ConnectionClose));
+      }
       return d;
     };
     client.close(7, 'done', pair.net.now);
@@ -198,7 +202,9 @@ describe('closing and draining (RFC 9000 §10.2)', () => {
     }
     expect(server.pollTransmit(pair.net.now)).toBeUndefined();
     pair.net.run(() => client.isClosed && server.isClosed, 10_000);
-    expect(serverSentWhileDraining).toBe(0);
+    // RFC 9000 §10.2.2: one CONNECTION_CLOSE (NO_ERROR) in answer, nothing after.
+    expect(serverSentWhileDraining).toBe(1);
+    expect(drainReplies).toMatchObject([{ type: FrameType.ConnectionClose, errorCode: 0n }]);
     const s = closedAt(log.server)!;
     expect(s.info).toMatchObject({ source: 'peer-application', code: 7n, reason: 'done' });
     expect(s.t - drainStart).toBeLessThanOrEqual(3 * server.recovery.ptoDuration() + 1);
