@@ -4,7 +4,9 @@
  * node:tls over TCP (../shared/peers/node-tls-bench.mjs) in the same run. Prints MB/s of each,
  * the ratio, and CPU seconds per side.
  *
- * Usage: npm run bench:goodput [-- --bytes N] [--runs K]
+ * Usage: npm run bench:goodput [-- --bytes N] [--runs K] [--mtu N]
+ *   --mtu N caps path MTU discovery at N bytes of UDP payload (e.g. 1452, an Ethernet path);
+ *   by default DPLPMTUD finds the loopback limit (65507), as it would on any path that large.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,10 @@ function opt(name: string, dflt: string): string {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
 }
 
+/** `--mtu N`: cap path MTU discovery at N bytes of UDP payload (default: the loopback limit). */
+const mtuArg = opt('mtu', '');
+const mtuTransport = mtuArg ? { mtuDiscoveryMax: Number(mtuArg) } : {};
+
 const CHUNK = new Uint8Array(256 * 1024).map((_, i) => (i * 31) & 0xff);
 
 /** perf server: answers each bidi stream's 8-byte request with that many bytes and FIN. */
@@ -32,6 +38,7 @@ async function server(port: number, cert: string, key: string): Promise<void> {
     port,
     server: {
       tls: { alpn: ['perf'], credentials: { certificateChain: readCertificateChainFile(cert), privateKey: readPrivateKeyFile(key) } },
+      transport: mtuTransport,
     },
   });
   let serverCpu0: NodeJS.CpuUsage | undefined;
@@ -79,7 +86,10 @@ async function server(port: number, cert: string, key: string): Promise<void> {
 /** perf client: requests `bytes` and reads them; prints a RESULT line. */
 async function client(port: number, bytes: number): Promise<void> {
   const win = Number(process.env.PUREQUIC_BENCH_WINDOW ?? 0);
-  const ep = await QuicEndpoint.bind({ host: '127.0.0.1', ...(win > 0 ? { transport: { maxConnectionWindow: win, maxStreamWindow: win, initialMaxData: win } } : {}) });
+  const ep = await QuicEndpoint.bind({
+    host: '127.0.0.1',
+    transport: { ...mtuTransport, ...(win > 0 ? { maxConnectionWindow: win, maxStreamWindow: win, initialMaxData: win } : {}) },
+  });
   const c = ep.connect('127.0.0.1', port, { tls: { alpn: ['perf'], serverName: 'localhost', verify: 'none' } });
   await c.handshake();
   const cpu0 = process.cpuUsage();
@@ -171,9 +181,10 @@ async function main(): Promise<void> {
   const results: Array<{ quic: number; tls: number; cpuC: number; cpuS: number }> = [];
   for (let r = 0; r < runs; r++) {
     // purequic, two processes.
-    const srv = run(process.execPath, [self, 'server', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem')]);
+    const mtu = mtuArg ? ['--mtu', mtuArg] : [];
+    const srv = run(process.execPath, [self, 'server', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), ...mtu]);
     const port = Number((await srv.wait('READY')).split(' ')[1]);
-    const cli = run(process.execPath, [self, 'client', '--port', String(port), '--bytes', String(bytes)]);
+    const cli = run(process.execPath, [self, 'client', '--port', String(port), '--bytes', String(bytes), ...mtu]);
     const res = await Promise.race([cli.wait('RESULT'), cli.exited.then((c) => `FAILED exit ${c}`)]);
     const srvCpu = await Promise.race([srv.wait('SERVERCPU'), new Promise<string>((r) => setTimeout(() => r('SERVERCPU NaN'), 3000))]);
     srv.kill();
