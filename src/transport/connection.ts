@@ -259,6 +259,11 @@ export class Connection implements RecoveryHost {
   /** @internal Server: sending is held until the application continues the handshake. */
   handshakeHeld = false;
 
+  /** The negotiated ALPN protocol (a server knows it as soon as the ClientHello was processed). */
+  get negotiatedAlpn(): string | undefined {
+    return this.alpn ?? this.tls.alpnProtocol;
+  }
+
   /** Server: continues a handshake held with `holdHandshake` (quicer's handshake/async_handshake). */
   releaseHandshake(): void {
     this.handshakeHeld = false;

@@ -47,6 +47,8 @@ export type ConnectionEvent =
       readonly serverName: string | undefined;
       readonly cipherSuite: string;
     }
+  /** Server: the client's ClientHello arrived (SNI and offered ALPN); the handshake goes on (or waits, when held). */
+  | { readonly type: 'clientHello'; readonly serverName: string | undefined; readonly alpn: readonly string[] }
   /** The handshake is confirmed (RFC 9001 §4.1.2). */
   | { readonly type: 'handshakeConfirmed' }
   /**

@@ -133,6 +133,7 @@ export class HandshakeDriver {
         return;
       case 'clientHello':
         c.clientHelloInfo = { serverName: e.serverName, alpn: e.alpn };
+        c.emit({ type: 'clientHello', serverName: e.serverName, alpn: e.alpn });
         return;
       case 'earlyData':
         c.earlyDataStatus = e.status;

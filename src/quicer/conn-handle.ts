@@ -1,0 +1,314 @@
+/**
+ * The connection handle of the quicer layer (quicer's `connection_handle()`): a connection on
+ * a UDP endpoint, owned by a process that receives its events as quicer messages
+ * (`['quic', Event, conn, Props]`). It plays the part of quicer's NIF: it translates the
+ * transport's events, hands incoming streams to queued acceptors or (as passive orphans) to
+ * the owner, and shuts the connection down when its owner dies (application error 0,
+ * QUICER.md §0.5).
+ */
+import type { EndpointConnection } from '../endpoint/endpoint-connection.js';
+import type { QuicEndpoint } from '../endpoint/udp-endpoint.js';
+import type { ConnectionEvent } from '../transport/events.js';
+import type { ConnOptions, StreamOptions } from './options.js';
+import type { ExitReason, Process } from './process.js';
+import { transportShutdownProps, type TransportShutdownProps } from './status.js';
+import type { NewConnProps } from './connection.js';
+
+/** How a handshake ended, for callers that wait for it. */
+export type HandshakeOutcome =
+  | { kind: 'connected' }
+  | { kind: 'transport_down'; props: TransportShutdownProps }
+  | { kind: 'closed' };
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+import { QuicStrm } from './stream-handle.js';
+
+/** Connection shutdown flags (QUICER.md §3f). */
+export const ConnShutdownFlag = { NONE: 0, SILENT: 1 } as const;
+
+/** quicer's connection event mask bits. */
+export const ConnEventMask = { NST: 0x1, NO_STREAMS_AVAILABLE: 0x2 } as const;
+
+/** "IP:Port" (IPv6 in brackets), as quicer formats addresses. */
+export function formatAddress(a: { address: string; port: number }): string {
+  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+/** A process waiting for a peer stream (quicer's async_accept_stream). */
+interface StreamAcceptor {
+  proc: Process;
+  opts: StreamOptions;
+}
+
+/** Orphan streams are owned by the connection owner and start passive (QUICER.md §2a new_stream). */
+const ORPHAN_OPTS: StreamOptions = { active: false, openFlag: 0, startFlag: 0, eventMask: 0, disableFpbuffer: false, priority: undefined, app: {} };
+
+export class QuicConn {
+  readonly kind = 'connection' as const;
+  /** The endpoint connection once started (undefined for a handle opened but not started). */
+  ec: EndpointConnection | undefined;
+  /** The endpoint it lives on (a dedicated client endpoint is released when the connection ends). */
+  endpoint: QuicEndpoint | undefined;
+  /** The process that receives this connection's events. */
+  owner: Process;
+  private removeOwnerHook: () => void;
+  readonly streams = new Map<number, QuicStrm>();
+  /** Local streams waiting for the peer's stream credit (MsQuic queues them). */
+  readonly queuedStreams: QuicStrm[] = [];
+  private readonly acceptors: StreamAcceptor[] = [];
+  /** The last resumption ticket (kept even when nst_received is masked out). */
+  lastTicket: Uint8Array | undefined;
+  /** The peer's certificate chain (leaf first) once received. */
+  peerChain: readonly Uint8Array[] | undefined;
+  handshakeCompleted = false;
+  isResumed = false;
+  closed = false;
+  /** Our application asked to close (quicer's is_app_closing). */
+  appClosing = false;
+  /** Resumption application data the server stored in the ticket (server side, on resumption). */
+  resumptionData: Uint8Array | undefined;
+  /** Settings changed at runtime with setopt (getopt reports them). */
+  readonly runtimeSettings: Record<string, number | boolean> = {};
+  /** Runs once the connection is closed. */
+  readonly closeHooks: Array<() => void> = [];
+  /** The `new_conn` props once the ClientHello arrived (server). */
+  newConnProps: NewConnProps | undefined;
+  /** How the handshake ended, once it did (for connect/handshake callers). */
+  private outcome: HandshakeOutcome | undefined;
+  private readonly outcomeWaiters: Array<(o: HandshakeOutcome) => void> = [];
+  /** The certificate event arrived before the handshake completed (quicer's connect/4 returns it). */
+  certsFirst: readonly [Uint8Array, readonly Uint8Array[]] | undefined;
+
+  constructor(
+    readonly side: 'client' | 'server',
+    readonly opts: ConnOptions,
+    owner: Process,
+  ) {
+    this.owner = owner;
+    this.removeOwnerHook = owner.onExitHook((r) => this.ownerDown(r));
+  }
+
+  /** Binds the handle to its transport connection and starts translating its events. */
+  attach(ec: EndpointConnection, endpoint: QuicEndpoint): void {
+    this.ec = ec;
+    this.endpoint = endpoint;
+    ec.setEventHandler((e) => this.onEvent(e));
+  }
+
+  /** Changes the owner (quicer's controlling_process): the old owner's death no longer matters (QUICER.md §5.17). */
+  setOwner(p: Process): void {
+    this.removeOwnerHook();
+    this.owner = p;
+    this.removeOwnerHook = p.onExitHook((r) => this.ownerDown(r));
+  }
+
+  /** Queues a process to receive the next peer-initiated stream. */
+  addStreamAcceptor(proc: Process, opts: StreamOptions): void {
+    this.acceptors.push({ proc, opts });
+  }
+
+  private takeAcceptor(): StreamAcceptor | undefined {
+    while (this.acceptors.length > 0) {
+      const a = this.acceptors.shift()!;
+      if (a.proc.alive) return a; // a dead acceptor: the stream goes on (QUICER.md §5.3)
+    }
+    return undefined;
+  }
+
+  /** Resolves once the handshake completed or the connection ended (for the blocking connect/handshake). */
+  awaitHandshake(): Promise<HandshakeOutcome> {
+    if (this.outcome !== undefined) return Promise.resolve(this.outcome);
+    return new Promise((resolve) => this.outcomeWaiters.push(resolve));
+  }
+
+  private settle(o: HandshakeOutcome): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = o;
+    for (const w of this.outcomeWaiters.splice(0)) w(o);
+  }
+
+  /** Sends `['quic', event, conn, props]` to the owner. */
+  notify(event: string, props: unknown): void {
+    this.owner.send(['quic', event, this, props]);
+  }
+
+  /** The transport's events, as quicer messages. */
+  onEvent(e: ConnectionEvent): void {
+    switch (e.type) {
+      case 'clientHello':
+        if (this.side === 'server' && this.newConnProps === undefined && this.ec !== undefined && this.endpoint !== undefined) {
+          const c = this.ec.conn;
+          this.newConnProps = {
+            version: c.version.version,
+            local_addr: formatAddress(this.endpoint.address()),
+            remote_addr: formatAddress(c.peerAddress),
+            server_name: e.serverName,
+            alpns: c.negotiatedAlpn,
+            client_alpns: e.alpn,
+            crypto_buffer: concat(c.clientHelloBytes),
+          };
+          this.notify('new_conn', this.newConnProps);
+        }
+        return;
+      case 'handshakeCompleted':
+        this.settle({ kind: 'connected' });
+        this.handshakeCompleted = true;
+        this.isResumed = e.resumed;
+        if (e.peerCertificates !== undefined) this.peerChain = e.peerCertificates;
+        this.notify('connected', { is_resumed: e.resumed, alpns: e.alpn });
+        if (this.side === 'server' && e.resumed) this.notify('connection_resumed', this.resumptionData ?? false);
+        this.streamsAvailable();
+        this.dgramState();
+        return;
+      case 'peerCertificates':
+        this.peerChain = e.chain;
+        if (e.verification === 'custom' && e.awaitingVerdict) {
+          const certs = [e.chain[0]!, e.chain] as const;
+          this.certsFirst ??= certs;
+          this.notify('peer_cert_received', certs);
+        }
+        return;
+      case 'streamOpened':
+        this.peerStream(e.streamId);
+        return;
+      case 'streamReadable':
+        this.streams.get(e.streamId)?.onReadable();
+        return;
+      case 'streamReset':
+        this.streams.get(e.streamId)?.onPeerSendAborted(e.errorCode);
+        return;
+      case 'streamStopSending':
+        this.streams.get(e.streamId)?.onPeerReceiveAborted(e.errorCode);
+        return;
+      case 'streamSendComplete':
+        this.streams.get(e.streamId)?.onSendShutdownComplete(true);
+        return;
+      case 'streamClosed':
+        this.streams.get(e.streamId)?.onClosed(false);
+        return;
+      case 'streamDataAcked':
+        this.streams.get(e.streamId)?.onDataAcked(e.offset);
+        return;
+      case 'streamWritable':
+        this.streams.get(e.streamId)?.onWritable();
+        return;
+      case 'streamsAvailable':
+        this.startQueuedStreams();
+        this.streamsAvailable();
+        return;
+      case 'peerNeedsStreams':
+        this.notify('peer_needs_streams', e.bidi ? 'bidi_streams' : 'unidi_streams');
+        return;
+      case 'datagram':
+        this.owner.send(['quic', e.data, this, 0]);
+        return;
+      case 'sessionTicket':
+        this.lastTicket = e.ticket;
+        if (this.opts.quicEventMask & ConnEventMask.NST) this.notify('nst_received', e.ticket);
+        return;
+      case 'peerAddressChanged':
+        this.notify('peer_address_changed', formatAddress(e.address));
+        return;
+      case 'shutdownInitiated':
+        if (e.info.source === 'peer-application') {
+          this.settle({ kind: 'closed' });
+          this.notify('shutdown', e.info.code);
+        } else {
+          const props = transportShutdownProps(e.info);
+          this.settle(props !== undefined ? { kind: 'transport_down', props } : { kind: 'closed' });
+          if (props !== undefined) this.notify('transport_shutdown', props);
+        }
+        return;
+      case 'closed':
+        this.settle({ kind: 'closed' });
+        this.closed = true;
+        for (const q of this.queuedStreams.splice(0)) q.onClosed(true);
+        for (const s of [...this.streams.values()]) s.onClosed(true);
+        // Every pending stream acceptor learns that the connection is gone (QUICER.md §5.2).
+        for (const a of this.acceptors.splice(0)) a.proc.send(['quic', 'closed', undefined, undefined]);
+        this.notify('closed', {
+          is_handshake_completed: this.handshakeCompleted,
+          is_peer_acked: this.ec?.conn.peerAcknowledgedClose ?? false,
+          is_app_closing: this.appClosing,
+        });
+        this.removeOwnerHook();
+        for (const h of this.closeHooks.splice(0)) h();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Announces how many streams we may open now (unless masked with NO_STREAMS_AVAILABLE). */
+  streamsAvailable(): void {
+    const c = this.ec?.conn;
+    if (c === undefined || this.closed) return;
+    if (this.side === 'client' && this.opts.quicEventMask & ConnEventMask.NO_STREAMS_AVAILABLE) return;
+    this.notify('streams_available', {
+      bidi_streams: Math.min(65535, c.streamsAvailable(true)),
+      unidi_streams: Math.min(65535, c.streamsAvailable(false)),
+    });
+  }
+
+  /** Reports datagram send capability (dgram_state_changed). */
+  dgramState(): void {
+    const c = this.ec?.conn;
+    if (c === undefined) return;
+    const max = c.maxDatagramPayload;
+    this.notify('dgram_state_changed', { dgram_send_enabled: max > 0, dgram_max_len: max });
+  }
+
+  /** A stream the peer opened: to the first live queued acceptor, else to the owner as a passive orphan. */
+  private peerStream(id: number): void {
+    const uni = (id & 2) === 2;
+    const flags = uni ? 1 : 0;
+    const a = this.takeAcceptor();
+    if (a !== undefined) {
+      const s = new QuicStrm(this, a.proc, a.opts, id, false);
+      this.streams.set(id, s);
+      a.proc.send(['quic', 'new_stream', s, { flags, is_orphan: false }]);
+      s.onReadable();
+      return;
+    }
+    const s = new QuicStrm(this, this.owner, ORPHAN_OPTS, id, false);
+    this.streams.set(id, s);
+    this.owner.send(['quic', 'new_stream', s, { flags, is_orphan: true }]);
+  }
+
+  /** Registers a local stream; one without credit yet waits in `queuedStreams`. */
+  registerLocal(s: QuicStrm): void {
+    if (s.id !== undefined) this.streams.set(s.id, s);
+    else this.queuedStreams.push(s);
+  }
+
+  private startQueuedStreams(): void {
+    while (this.queuedStreams.length > 0) {
+      const s = this.queuedStreams[0]!;
+      if (!s.tryStart()) break;
+      this.queuedStreams.shift();
+      this.streams.set(s.id!, s);
+    }
+  }
+
+  /** Closes the connection (quicer's shutdown_connection); SILENT sends no CONNECTION_CLOSE. */
+  shutdown(flags: number, errorCode: bigint | number): void {
+    if (this.ec === undefined || this.closed) return;
+    this.appClosing = true;
+    this.ec.close(errorCode, '', { application: true, silent: (flags & ConnShutdownFlag.SILENT) !== 0 });
+  }
+
+  /** The owner died: shut down gracefully with application error 0 (QUICER.md §0.5). */
+  private ownerDown(_reason: ExitReason): void {
+    if (!this.closed) this.shutdown(0, 0);
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * The `quicer_connection` behaviour: a process that owns one QUIC connection and hands its
+ * events to a callback module, one at a time. Clients start with `QuicConnection.startLink`;
+ * servers run a pool of acceptors (`QuicConnection.startAcceptor`, usually through a
+ * listener). Callback names are quicer's in camelCase; props keep quicer's keys
+ * (QUICER.md §2a); every callback returns a `cb_ret()` (QUICER.md §2b, ./gen-server.ts).
+ */
+import type { QuicConn } from './conn-handle.js';
+import { CallbackProcess, type CbRet, type MaybeAsync } from './gen-server.js';
+import type { TransportShutdownProps } from './status.js';
+import type { QuicStrm } from './stream-handle.js';
+import { Process, type ExitReason } from './process.js';
+import { asyncConnect, type ConnectOptions } from './quicer.js';
+import type { QuicListener } from './listener.js';
+import type { Registration } from './registration.js';
+
+/** Who made a call, for replying later with `reply(from, value)`. */
+export interface CallFrom {
+  readonly process: Process;
+  readonly ref: number;
+}
+
+/** Answers a call received in `handleCall` after the callback returned (gen_server:reply/2). */
+export function reply(from: CallFrom, value: unknown): void {
+  from.process.reply(from.ref, value);
+}
+
+/** `new_conn` props (QUICER.md §2a). */
+export interface NewConnProps {
+  version: number;
+  local_addr: string;
+  remote_addr: string;
+  server_name: string | undefined;
+  alpns: string | undefined;
+  client_alpns: readonly string[];
+  crypto_buffer: Uint8Array;
+}
+
+export interface ConnectedProps {
+  is_resumed: boolean;
+  alpns: string | undefined;
+}
+
+export interface ClosedProps {
+  is_handshake_completed: boolean;
+  is_peer_acked: boolean;
+  is_app_closing: boolean;
+}
+
+export interface NewStreamProps {
+  /** Bit 1: unidirectional; bit 2: 0-RTT. */
+  flags: number;
+  is_orphan: boolean;
+}
+
+export interface StreamsAvailableProps {
+  bidi_streams: number;
+  unidi_streams: number;
+}
+
+export interface DgramStateProps {
+  dgram_send_enabled: boolean;
+  dgram_max_len: number;
+}
+
+/** What `init` may return: `['ok', S]` (optionally with a timeout/continue like gen_server), `['stop', reason]` or `'ignore'`. */
+export type InitRet<S> =
+  | readonly ['ok', S]
+  | readonly ['ok', S, 'hibernate' | number | readonly ['continue', unknown]]
+  | readonly ['stop', ExitReason]
+  | 'ignore';
+
+/**
+ * A `quicer_connection` callback module. Only `init` is required; a callback left out keeps
+ * the state as it is (quicer would crash on some of them; purequic does not).
+ */
+export interface ConnectionCallbacks<S = unknown> {
+  /** Client: after the connect started, with `connOpts` plus `stream_opts` and `conn`. Server: on the first `new_conn`. */
+  init(opts: Record<string, unknown>): MaybeAsync<InitRet<S>>;
+  /** Server: a client connection arrived (call `handshake(conn)` to continue it). */
+  newConn?(conn: QuicConn, props: NewConnProps, state: S): MaybeAsync<CbRet<S>>;
+  connected?(conn: QuicConn, props: ConnectedProps, state: S): MaybeAsync<CbRet<S>>;
+  transportShutdown?(conn: QuicConn, props: TransportShutdownProps, state: S): MaybeAsync<CbRet<S>>;
+  /** The peer closed with an application error code. */
+  shutdown?(conn: QuicConn, errorCode: bigint, state: S): MaybeAsync<CbRet<S>>;
+  closed?(conn: QuicConn, props: ClosedProps, state: S): MaybeAsync<CbRet<S>>;
+  localAddressChanged?(conn: QuicConn, address: string, state: S): MaybeAsync<CbRet<S>>;
+  peerAddressChanged?(conn: QuicConn, address: string, state: S): MaybeAsync<CbRet<S>>;
+  newStream?(stream: QuicStrm, props: NewStreamProps, state: S): MaybeAsync<CbRet<S>>;
+  streamsAvailable?(conn: QuicConn, props: StreamsAvailableProps, state: S): MaybeAsync<CbRet<S>>;
+  peerNeedsStreams?(conn: QuicConn, direction: 'bidi_streams' | 'unidi_streams', state: S): MaybeAsync<CbRet<S>>;
+  /** Server: the client resumed a session; `data` is what the ticket carried, or false. */
+  resumed?(conn: QuicConn, data: Uint8Array | false, state: S): MaybeAsync<CbRet<S>>;
+  nstReceived?(conn: QuicConn, ticket: Uint8Array, state: S): MaybeAsync<CbRet<S>>;
+  peerCertReceived?(conn: QuicConn, certs: readonly [Uint8Array, readonly Uint8Array[]], state: S): MaybeAsync<CbRet<S>>;
+  dgramRecv?(conn: QuicConn, data: Uint8Array, flags: number, state: S): MaybeAsync<CbRet<S>>;
+  dgramStateChanged?(conn: QuicConn, props: DgramStateProps, state: S): MaybeAsync<CbRet<S>>;
+  handleCall?(request: unknown, from: CallFrom, state: S): MaybeAsync<CbRet<S>>;
+  handleCast?(request: unknown, state: S): MaybeAsync<CbRet<S>>;
+  handleInfo?(info: unknown, state: S): MaybeAsync<CbRet<S>>;
+  handleContinue?(cont: unknown, state: S): MaybeAsync<CbRet<S>>;
+  terminate?(reason: ExitReason, state: S): void;
+}
+
+/** Events quicer dispatches even when their handle is not (yet) the state's `conn`. */
+const ANY_HANDLE_EVENTS = new Set(['new_conn', 'connection_resumed', 'nst_received', 'dgram_state_changed']);
+
+/** The connection behaviour process (gen_server-like). */
+export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefined> {
+  /** The connection this process owns (undefined for an acceptor still waiting). */
+  conn: QuicConn | undefined;
+  /** Set once `init` ran (server acceptors initialise lazily on `new_conn`). */
+  initialized = false;
+  /** For an acceptor: what to do on new_conn (deferred init), set by the acceptor machinery. */
+  onNewConn: ((conn: QuicConn, props: NewConnProps) => MaybeAsync<void>) | undefined;
+
+  constructor(readonly callbacks: ConnectionCallbacks<S>) {
+    super(undefined);
+    this.trapExit = true; // as quicer_connection does
+  }
+
+  /** Runs `init` and takes its result as the state; returns an error term when init declined. */
+  async runInit(opts: Record<string, unknown>): Promise<readonly ['ok'] | readonly ['error', unknown]> {
+    let r: InitRet<S>;
+    try {
+      r = await this.callbacks.init(opts);
+    } catch (e) {
+      this.exit(e);
+      return ['error', e];
+    }
+    this.initialized = true;
+    if (r === 'ignore') {
+      this.exit('normal');
+      return ['error', 'ignore'];
+    }
+    if (Array.isArray(r) && r[0] === 'ok') {
+      this.state = r[1] as S;
+      if (r.length === 3) {
+        const extra = r[2];
+        if (typeof extra === 'number') this.send(['$init_timeout', extra]);
+        else if (Array.isArray(extra) && extra[0] === 'continue') this.send(['$init_continue', extra[1]]);
+      }
+      return ['ok'];
+    }
+    if (Array.isArray(r) && r[0] === 'stop') {
+      this.exit(r[1]);
+      return ['error', r[1]];
+    }
+    const err = new TypeError(`init returned ${String(r)}, expected ['ok', State], ['stop', Reason] or 'ignore'`);
+    this.exit(err);
+    return ['error', err];
+  }
+
+  protected dispatchCall(request: unknown, ref: number): MaybeAsync<CbRet<S | undefined>> {
+    const s = this.state;
+    if (request === 'get_cb_state') return ['reply', s, s];
+    if (request === 'get_handle') return ['reply', this.conn, s];
+    if (Array.isArray(request) && request[0] === 'merge_cb_state' && request.length === 2) {
+      const m = request[1];
+      if (m === null || typeof m !== 'object' || s === null || typeof s !== 'object' || Array.isArray(m)) return ['reply', ['error', 'unsupported_type'], s];
+      const merged = { ...(s as object), ...(m as object) } as S;
+      return ['reply', merged, merged];
+    }
+    const cb = this.callbacks.handleCall;
+    if (cb === undefined) return ['reply', ['error', 'not_implemented'], s];
+    return cb.call(this.callbacks, request, { process: this, ref }, s as S) as MaybeAsync<CbRet<S | undefined>>;
+  }
+
+  protected dispatchContinue(cont: unknown): MaybeAsync<CbRet<S | undefined>> {
+    const cb = this.callbacks.handleContinue;
+    if (cb === undefined) return ['ok', this.state];
+    return cb.call(this.callbacks, cont, this.state as S) as MaybeAsync<CbRet<S | undefined>>;
+  }
+
+  protected dispatch(msg: unknown): MaybeAsync<CbRet<S | undefined> | undefined> {
+    const cbs = this.callbacks;
+    const s = this.state as S;
+    if (Array.isArray(msg)) {
+      if (msg[0] === '$cast') return cbs.handleCast ? (cbs.handleCast.call(cbs, msg[1], s) as CbRet<S | undefined>) : undefined;
+      if (msg[0] === '$init_timeout') return [msg[1] as number, this.state];
+      if (msg[0] === '$init_continue') return this.dispatchContinue(msg[1]);
+      if (msg[0] === 'quic' && msg.length === 4) {
+        const [, ev, h, props] = msg as [string, unknown, unknown, unknown];
+        if (typeof ev === 'string') {
+          if (ev === 'new_conn') return this.newConn(h as QuicConn, props as NewConnProps);
+          const isStream = (h as { kind?: string } | undefined)?.kind === 'stream';
+          const matches = isStream ? this.conn !== undefined : h === this.conn;
+          if (matches || ANY_HANDLE_EVENTS.has(ev)) {
+            const r = this.connectionEvent(ev, h, props, s);
+            if (r !== null) return r;
+          }
+        } else if (ev instanceof Uint8Array && h === this.conn && cbs.dgramRecv) {
+          return cbs.dgramRecv.call(cbs, h as QuicConn, ev, props as number, s) as CbRet<S | undefined>;
+        }
+      }
+    }
+    return cbs.handleInfo ? (cbs.handleInfo.call(cbs, msg, s) as CbRet<S | undefined>) : undefined;
+  }
+
+  /** A connection event for its callback; null when there is no callback for it (then handleInfo). */
+  private connectionEvent(ev: string, h: unknown, props: unknown, s: S): MaybeAsync<CbRet<S | undefined> | undefined> | null {
+    const cbs = this.callbacks as unknown as Record<string, ((...a: unknown[]) => MaybeAsync<CbRet<S | undefined>>) | undefined>;
+    const name = CALLBACK_OF_EVENT[ev];
+    if (name === undefined) return null;
+    const cb = cbs[name];
+    if (cb === undefined) return undefined;
+    return cb.call(this.callbacks, h, props, s);
+  }
+
+  private async newConn(conn: QuicConn, props: NewConnProps): Promise<CbRet<S | undefined> | undefined> {
+    if (this.onNewConn !== undefined) {
+      const hook = this.onNewConn;
+      this.onNewConn = undefined;
+      await hook(conn, props);
+      if (!this.alive) return undefined;
+    }
+    this.conn = conn;
+    const cb = this.callbacks.newConn;
+    if (cb === undefined) return undefined;
+    const r = await cb.call(this.callbacks, conn, props, this.state as S);
+    // purequic: `['error', reason, S]` from new_conn rejects the connection (QUICER.md §4).
+    if (Array.isArray(r) && r[0] === 'error' && r.length === 3) {
+      conn.shutdown(0, 0);
+      this.state = r[2] as S;
+      this.onCallbackError(r[1]);
+      return undefined;
+    }
+    return r as CbRet<S | undefined>;
+  }
+
+  protected override onExit(reason: ExitReason): void {
+    super.onExit(reason);
+    try {
+      this.callbacks.terminate?.(reason, this.state as S);
+    } catch {
+      // terminate's own failure does not change the exit reason.
+    }
+  }
+
+  /** gen_server:cast. */
+  cast(request: unknown): void {
+    this.send(['$cast', request]);
+  }
+}
+
+/** quicer event name → callback name. */
+const CALLBACK_OF_EVENT: Record<string, string> = {
+  connected: 'connected',
+  transport_shutdown: 'transportShutdown',
+  shutdown: 'shutdown',
+  closed: 'closed',
+  local_address_changed: 'localAddressChanged',
+  peer_address_changed: 'peerAddressChanged',
+  new_stream: 'newStream',
+  streams_available: 'streamsAvailable',
+  peer_needs_streams: 'peerNeedsStreams',
+  connection_resumed: 'resumed',
+  nst_received: 'nstReceived',
+  peer_cert_received: 'peerCertReceived',
+  dgram_state_changed: 'dgramStateChanged',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Starting connection processes
+
+
+export interface StartOptions {
+  /** Link the new process to this one (Erlang start_link: the caller). */
+  link?: Process;
+  registration?: Registration;
+}
+
+/**
+ * A table of listener configuration shared by a listener's acceptors (quicer's ets conf table):
+ * `l_opts`, `c_opts` (with `conn_callback`), `s_opts`. A reload replaces the entries; acceptors
+ * read them when a connection arrives, so only later connections see new options.
+ */
+export interface ConfTable {
+  l_opts: Record<string, unknown>;
+  c_opts: Record<string, unknown>;
+  s_opts: Record<string, unknown>;
+}
+
+/** Something that can start one more acceptor (the acceptor supervisor). */
+export interface AcceptorSupervisor {
+  startChild(): void;
+}
+
+/** quicer_connection's API: start_link (client), start_acceptor (server), get_handle, stream_send, cb-state calls. */
+export const QuicConnection = {
+  /**
+   * Client: starts a connection process owning a new connection to `[host, port]`, then calls
+   * `init(connOpts + {stream_opts, conn})`. Resolves `['ok', process]` as soon as init ran
+   * (the handshake completes later: `connected`), or `['error', reason]`. Bad options throw.
+   */
+  async startLink<S>(
+    callbacks: ConnectionCallbacks<S>,
+    [host, port]: readonly [string, number],
+    [connOpts, streamOpts]: readonly [Record<string, unknown>, Record<string, unknown>?],
+    o: StartOptions = {},
+  ): Promise<readonly ['ok', ConnectionProcess<S>] | readonly ['error', unknown]> {
+    const proc = new ConnectionProcess<S>(callbacks);
+    if (o.link) proc.link(o.link);
+    const co: ConnectOptions = { owner: proc, ...(o.registration ? { registration: o.registration } : {}) };
+    let r: Awaited<ReturnType<typeof asyncConnect>>;
+    try {
+      r = await asyncConnect(host, port, connOpts, co);
+    } catch (e) {
+      proc.exit('normal');
+      throw e;
+    }
+    if (r[0] === 'error') {
+      proc.exit('normal');
+      return r;
+    }
+    proc.conn = r[1];
+    const init = await proc.runInit({ ...connOpts, stream_opts: streamOpts ?? {}, conn: r[1] });
+    if (init[0] === 'error') return init;
+    return ['ok', proc];
+  },
+
+  /**
+   * Server: an acceptor process queued on `listener`. On the first connection it runs `init`
+   * (with the conf table's c_opts and s_opts as they are then), asks `sup` for a replacement
+   * acceptor, and calls `newConn`. Returns `['error', 'missing_conn_callback']` when the conf
+   * has no `conn_callback`.
+   */
+  startAcceptor<S>(listener: QuicListener, conf: ConfTable, sup: AcceptorSupervisor, o: StartOptions = {}): readonly ['ok', ConnectionProcess<S>] | readonly ['error', 'missing_conn_callback'] {
+    const cb = conf.c_opts.conn_callback as ConnectionCallbacks<S> | undefined;
+    if (cb === undefined || cb === null || typeof cb.init !== 'function') return ['error', 'missing_conn_callback'];
+    const proc = new ConnectionProcess<S>(cb);
+    if (o.link) proc.link(o.link);
+    proc.onNewConn = async (conn) => {
+      proc.conn = conn;
+      sup.startChild();
+      await proc.runInit({ ...conf.c_opts, stream_opts: conf.s_opts });
+    };
+    listener.addAcceptor(proc);
+    return ['ok', proc];
+  },
+
+  /** The connection handle of a connection process (undefined for an acceptor still waiting). */
+  async getHandle(proc: ConnectionProcess<unknown>, timeoutMs = Infinity): Promise<QuicConn | undefined> {
+    return (await proc.call('get_handle', timeoutMs)) as QuicConn | undefined;
+  },
+
+  /** The callback state of a connection process. */
+  getCbState(proc: ConnectionProcess<unknown>, timeoutMs = 5000): Promise<unknown> {
+    return proc.call('get_cb_state', timeoutMs);
+  },
+
+  /** Merges `map` into the callback state (a map); `['error', 'unsupported_type']` otherwise. */
+  mergeCbState(proc: ConnectionProcess<unknown>, map: Record<string, unknown>, timeoutMs = 5000): Promise<unknown> {
+    return proc.call(['merge_cb_state', map], timeoutMs);
+  },
+};

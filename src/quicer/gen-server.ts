@@ -1,0 +1,168 @@
+/**
+ * The gen_server-like core shared by quicer's behaviours: calls, casts and other messages
+ * dispatched to callbacks one at a time, and the callback return values of quicer's
+ * `cb_ret()` applied as quicer_lib:default_cb_ret/2 does — plus the forms quicer lists but
+ * crashes on, which purequic supports (QUICER.md §4).
+ */
+import { Process, isNormalExit, describeReason, type ExitReason } from './process.js';
+
+/** What a `handleCall` may do after replying (gen_server's reply action). */
+export type ReplyAction = 'hibernate' | number | readonly ['continue', unknown];
+
+/**
+ * quicer's `cb_ret()` as tagged tuples:
+ * - `['ok', S]` keep going with state S
+ * - `['hibernate', S]` same (there is nothing to hibernate in JavaScript)
+ * - `[timeoutMs, S]` `handleInfo('timeout', S)` if no message arrives within timeoutMs
+ * - `[['continue', C], S]` call `handleContinue(C, S)` before the next message
+ * - `['stop', reason, S]` end the process with `reason`
+ * - `['reply', R, S]` / `['reply', R, S, action]` answer a call (from `handleCall` only)
+ * - `['error', reason, S]` report the error (see `onCallbackError`) and keep the state
+ * - `['stop', reason, reply, S]` answer the pending call, then stop
+ */
+export type CbRet<S> =
+  | readonly ['ok', S]
+  | readonly ['hibernate', S]
+  | readonly [number, S]
+  | readonly [readonly ['continue', unknown], S]
+  | readonly ['stop', ExitReason, S]
+  | readonly ['reply', unknown, S]
+  | readonly ['reply', unknown, S, ReplyAction]
+  | readonly ['error', unknown, S]
+  | readonly ['stop', ExitReason, unknown, S];
+
+/** A `cb_ret()` or a promise of one (async callbacks are awaited; the process stays serial). */
+export type MaybeAsync<T> = T | Promise<T>;
+
+/** Thrown inside a process when a callback returns something that is not a `cb_ret()`. */
+export class BadReturnError extends Error {
+  override readonly name = 'BadReturnError';
+  constructor(
+    readonly callback: string,
+    readonly value: unknown,
+  ) {
+    super(`${callback} returned ${describeReason(value)}, which is not a cb_ret()`);
+  }
+}
+
+const TIMEOUT_MESSAGE = 'timeout';
+
+/**
+ * A process whose messages go to callbacks and whose callbacks return `cb_ret()` values.
+ * Subclasses implement the message → callback routing in `dispatch`.
+ */
+export abstract class CallbackProcess<S> extends Process {
+  state: S;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** The call being handled, so `['stop', R, Reply, S]` and `['reply', …]` can answer it. */
+  private currentCall: number | undefined;
+  /** Errors reported through `['error', reason, S]` returns (most recent last). */
+  readonly reportedErrors: unknown[] = [];
+
+  constructor(initial: S) {
+    super();
+    this.state = initial;
+  }
+
+  /** Routes a message other than a call to a callback; returns its `cb_ret()`. */
+  protected abstract dispatch(msg: unknown): MaybeAsync<CbRet<S> | undefined>;
+  /** `handleCall(request, from, state)`. */
+  protected abstract dispatchCall(request: unknown, ref: number): MaybeAsync<CbRet<S>>;
+  /** `handleContinue(continue, state)`. */
+  protected abstract dispatchContinue(cont: unknown): MaybeAsync<CbRet<S>>;
+  /** Called for `['error', reason, S]` returns. Default: remember it and log to stderr. */
+  protected onCallbackError(reason: unknown): void {
+    this.reportedErrors.push(reason);
+  }
+
+  protected handleMessage(msg: unknown): void | Promise<void> {
+    if (this.idleTimer !== undefined) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+    if (Array.isArray(msg) && msg[0] === '$call' && msg.length === 3) {
+      const ref = msg[1] as number;
+      this.currentCall = ref;
+      return this.settle(this.dispatchCall(msg[2], ref), 'handleCall', ref);
+    }
+    return this.settle(this.dispatch(msg), 'callback', undefined);
+  }
+
+  /** Awaits a callback result if needed, then applies it. */
+  protected settle(r: MaybeAsync<CbRet<S> | undefined>, name: string, callRef: number | undefined): void | Promise<void> {
+    if (r !== undefined && typeof (r as Promise<unknown>).then === 'function') {
+      return (r as Promise<CbRet<S> | undefined>).then((v) => this.apply(v, name, callRef));
+    }
+    return this.apply(r as CbRet<S> | undefined, name, callRef);
+  }
+
+  /** Applies one `cb_ret()` (undefined: nothing to do, state unchanged). */
+  protected apply(ret: CbRet<S> | undefined, name: string, callRef: number | undefined): void | Promise<void> {
+    this.currentCall = undefined;
+    if (ret === undefined) return;
+    if (!Array.isArray(ret) || ret.length < 2) throw new BadReturnError(name, ret);
+    const tag = ret[0];
+    if (tag === 'ok' || tag === 'hibernate') {
+      this.state = ret[1] as S;
+      return;
+    }
+    if (typeof tag === 'number' && ret.length === 2) {
+      this.state = ret[1] as S;
+      this.armIdleTimeout(tag);
+      return;
+    }
+    if (Array.isArray(tag) && tag[0] === 'continue' && ret.length === 2) {
+      this.state = ret[1] as S;
+      return this.settle(this.dispatchContinue(tag[1]), 'handleContinue', undefined);
+    }
+    if (tag === 'stop' && ret.length === 3) {
+      this.state = ret[2] as S;
+      this.exit(ret[1]);
+      return;
+    }
+    if (tag === 'stop' && ret.length === 4) {
+      this.state = ret[3] as S;
+      if (callRef !== undefined) this.reply(callRef, ret[2]);
+      this.exit(ret[1]);
+      return;
+    }
+    if (tag === 'reply' && (ret.length === 3 || ret.length === 4)) {
+      if (callRef === undefined) throw new BadReturnError(`${name} (a reply outside handleCall)`, ret);
+      this.state = ret[2] as S;
+      this.reply(callRef, ret[1]);
+      if (ret.length === 4) {
+        const action = ret[3] as ReplyAction;
+        if (typeof action === 'number') this.armIdleTimeout(action);
+        else if (Array.isArray(action) && action[0] === 'continue') {
+          return this.settle(this.dispatchContinue(action[1]), 'handleContinue', undefined);
+        }
+      }
+      return;
+    }
+    if (tag === 'error' && ret.length === 3) {
+      this.state = ret[2] as S;
+      this.onCallbackError(ret[1]);
+      return;
+    }
+    throw new BadReturnError(name, ret);
+  }
+
+  private armIdleTimeout(ms: number): void {
+    if (ms === Infinity || !(ms >= 0)) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.send(TIMEOUT_MESSAGE);
+    }, ms);
+  }
+
+  protected override onExit(reason: ExitReason): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    void isNormalExit(reason);
+  }
+
+  /** The call currently being handled (for callbacks that reply later through `reply`). */
+  get pendingCallRef(): number | undefined {
+    return this.currentCall;
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * A quicer listener (`quicer:listen/2`): a UDP endpoint accepting QUIC connections with the
+ * listener options (ALPN, certificates, settings). Every new connection goes to the first
+ * queued acceptor process (`quicer:async_accept`) as `['quic', 'new_conn', Conn, Props]` and
+ * waits there until that process calls `handshake`; with no acceptor queued the client is
+ * refused (CONNECTION_REFUSED). `lock`/`unlock` stop and restart accepting; `reload` swaps
+ * certificates and options for new connections without touching established ones.
+ */
+import { QuicEndpoint, type ServerOptions } from '../endpoint/udp-endpoint.js';
+import type { EndpointConnection } from '../endpoint/endpoint-connection.js';
+import { isIPv6 } from 'node:net';
+import { QuicConn } from './conn-handle.js';
+import { parseLocalAddress, validateConnOpts, type ConnOptions } from './options.js';
+import type { Process } from './process.js';
+import { serverTls } from './tls-config.js';
+
+/** Where to listen: a port, or "ip:port" / "[v6]:port". */
+export type ListenOn = number | string;
+
+function parseListenOn(on: unknown): { address: string; port: number } {
+  const a = parseLocalAddress('listen', 'listen_on', on);
+  return { address: a.address ?? '0.0.0.0', port: a.port };
+}
+
+/** The endpoint server options for listener options `o`. */
+function serverOptions(o: ConnOptions, accept: () => boolean): ServerOptions {
+  return {
+    tls: serverTls(o),
+    transport: { ...o.transport, maxTlsSendBuffer: o.tlsServerMaxSendBuffer },
+    holdHandshake: true,
+    accept,
+  };
+}
+
+export class QuicListener {
+  readonly kind = 'listener' as const;
+  /** The endpoint accepting new connections (older endpoints stay until their connections end). */
+  endpoint: QuicEndpoint;
+  opts: ConnOptions;
+  /** Raw listener options (kept for `get_conf`-like reads and reloads). */
+  rawOpts: Record<string, unknown>;
+  listenOn: { address: string; port: number };
+  private readonly acceptors: Process[] = [];
+  locked = false;
+  closed = false;
+  readonly connections = new Set<QuicConn>();
+  private readonly retired = new Set<QuicEndpoint>();
+
+  private constructor(endpoint: QuicEndpoint, opts: ConnOptions, raw: Record<string, unknown>, on: { address: string; port: number }) {
+    this.endpoint = endpoint;
+    this.opts = opts;
+    this.rawOpts = raw;
+    this.listenOn = on;
+    endpoint.onConnection = (ec) => this.onConnection(ec);
+  }
+
+  /** Validates the listener options (throws TypeError/RangeError) and binds. */
+  static async open(on: ListenOn, lopts: Record<string, unknown>): Promise<QuicListener> {
+    const where = 'listen_opts';
+    const { conn_acceptors: _n, ...rest } = lopts;
+    void _n;
+    const o = validateConnOpts(rest, { side: 'server', where, requireCertificate: true });
+    const addr = parseListenOn(on);
+    let l: QuicListener | undefined;
+    const ep = await QuicEndpoint.bind({
+      host: addr.address,
+      port: addr.port,
+      ipv6: isIPv6(addr.address),
+      server: serverOptions(o, () => l !== undefined && l.canAccept()),
+    });
+    l = new QuicListener(ep, o, { ...lopts }, addr);
+    return l;
+  }
+
+  /** The bound address. */
+  address(): { address: string; port: number } {
+    return this.endpoint.address();
+  }
+
+  /** Queues a process to receive the next connection (quicer:async_accept). */
+  addAcceptor(p: Process): void {
+    this.acceptors.push(p);
+  }
+
+  /** Live acceptors waiting. */
+  get acceptorCount(): number {
+    let n = 0;
+    for (const a of this.acceptors) if (a.alive) n++;
+    return n;
+  }
+
+  private canAccept(): boolean {
+    if (this.closed || this.locked) return false;
+    return this.acceptors.some((a) => a.alive);
+  }
+
+  private onConnection(ec: EndpointConnection): void {
+    let owner: Process | undefined;
+    while (this.acceptors.length > 0) {
+      const a = this.acceptors.shift()!;
+      if (a.alive) {
+        owner = a;
+        break;
+      }
+    }
+    if (owner === undefined) {
+      // Raced with an acceptor's exit: refuse like MsQuic does with no listener callback.
+      ec.close(0x2, 'no acceptor', { application: false });
+      return;
+    }
+    const conn = new QuicConn('server', this.opts, owner);
+    conn.attach(ec, this.endpoint);
+    this.connections.add(conn);
+    conn.closeHooks.push(() => this.connections.delete(conn));
+  }
+
+  /** Stops accepting new connections (clients time out); established ones go on (quicer_listener:lock). */
+  lock(): void {
+    this.locked = true;
+    this.endpoint.acceptingNew = false;
+  }
+
+  /** Accepts again with the stored options (quicer_listener:unlock). */
+  unlock(): void {
+    this.locked = false;
+    this.endpoint.acceptingNew = true;
+  }
+
+  /**
+   * New certificates and options for new connections (quicer_listener:reload): validated first
+   * (a bad map changes nothing and throws); established connections keep what they have. With
+   * `on`, new connections are accepted on that address instead (the old socket stays until its
+   * connections end).
+   */
+  async reload(lopts: Record<string, unknown>, on?: ListenOn): Promise<void> {
+    const { conn_acceptors: _n, ...rest } = lopts;
+    void _n;
+    const o = validateConnOpts(rest, { side: 'server', where: 'listen_opts', requireCertificate: true });
+    if (on !== undefined) {
+      const addr = parseListenOn(on);
+      const ep = await QuicEndpoint.bind({ host: addr.address, port: addr.port, ipv6: isIPv6(addr.address), server: serverOptions(o, () => this.canAccept()) });
+      const old = this.endpoint;
+      old.acceptingNew = false;
+      this.retireWhenIdle(old);
+      ep.onConnection = (ec) => this.onConnection(ec);
+      this.endpoint = ep;
+      this.listenOn = addr;
+      if (this.locked) ep.acceptingNew = false;
+    } else {
+      this.endpoint.setServerOptions(serverOptions(o, () => this.canAccept()));
+    }
+    this.opts = o;
+    this.rawOpts = { ...lopts };
+  }
+
+  private retireWhenIdle(ep: QuicEndpoint): void {
+    this.retired.add(ep);
+    const check = (): void => {
+      if (ep.connectionCount === 0) {
+        this.retired.delete(ep);
+        void ep.close();
+      } else setTimeout(check, 200).unref();
+    };
+    check();
+  }
+
+  /** Stops the listener: no new connections; the socket closes once established ones end. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.endpoint.acceptingNew = false;
+    for (const a of this.acceptors.splice(0)) a.send(['quic', 'listener_stopped', this, undefined]);
+    this.retireWhenIdle(this.endpoint);
+  }
+
+  /** Closes the listener and every connection on it at once. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    for (const ep of [this.endpoint, ...this.retired]) await ep.close();
+    this.retired.clear();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Where quicer connections live: the UDP endpoints client connections share (one per address
+ * family, bound lazily to an ephemeral port, as MsQuic shares bindings), dedicated endpoints
+ * for clients that asked for a `local_address`, and the count of open connections.
+ */
+import { isIPv6 } from 'node:net';
+import { QuicEndpoint, type EndpointOptions } from '../endpoint/udp-endpoint.js';
+
+export class Registration {
+  private readonly shared = new Map<string, Promise<QuicEndpoint>>();
+  private readonly dedicated = new Set<QuicEndpoint>();
+  /** Open connections (client and server) counted by the quicer layer. */
+  connectionCount = 0;
+
+  /**
+   * An endpoint for a client connection to `peer`: the shared one of its family, or a new one
+   * bound to `local` when given (owned by that connection: close it with `release`).
+   */
+  async clientEndpoint(peer: string, local: { address: string | undefined; port: number } | undefined, options: EndpointOptions = {}): Promise<QuicEndpoint> {
+    const v6 = isIPv6(peer);
+    if (local !== undefined) {
+      const host = local.address ?? (v6 ? '::' : '0.0.0.0');
+      const ep = await QuicEndpoint.bind({ ...options, host, port: local.port, ipv6: isIPv6(host) });
+      this.dedicated.add(ep);
+      return ep;
+    }
+    const key = v6 ? 'udp6' : 'udp4';
+    let p = this.shared.get(key);
+    if (p === undefined) {
+      p = QuicEndpoint.bind({ ...options, ipv6: v6, host: v6 ? '::' : '0.0.0.0' });
+      this.shared.set(key, p);
+      p.catch(() => this.shared.delete(key));
+    }
+    return p;
+  }
+
+  /** Closes a dedicated endpoint once its connection is gone. */
+  async release(ep: QuicEndpoint): Promise<void> {
+    if (this.dedicated.delete(ep)) await ep.close();
+  }
+
+  /** Closes every endpoint (shared and dedicated). */
+  async close(): Promise<void> {
+    const all = [...this.dedicated];
+    this.dedicated.clear();
+    for (const p of this.shared.values()) all.push(await p.catch(() => undefined as unknown as QuicEndpoint));
+    this.shared.clear();
+    await Promise.all(all.filter((e) => e !== undefined).map((e) => e.close()));
+  }
+}
+
+/** The registration quicer's functions use unless given another. */
+export const globalRegistration = new Registration();
