@@ -1,0 +1,194 @@
+/**
+ * quicer's connection functions: client connect (blocking and async), open_connection,
+ * listen / accept / handshake on the server side, and connection shutdown.
+ */
+import { isIP } from 'node:net';
+import { QuicConn, ConnShutdownFlag } from './conn-handle.js';
+import { QuicListener, type ListenOn } from './listener.js';
+import { validateConnOpts, type ConnOptions } from './options.js';
+import { Inbox, self, type Process } from './process.js';
+import { globalRegistration, type Registration } from './registration.js';
+import { clientTls } from './tls-config.js';
+import type { TransportShutdownProps } from './status.js';
+import { applyRuntimeSettings } from './quicer-settings.js';
+
+export type Certs = readonly [Uint8Array, readonly Uint8Array[]];
+
+/** The owner for a handle: the given process, the calling one, or a fresh inbox. */
+export function ownerOf(owner: Process | undefined): Process {
+  return owner ?? self() ?? new Inbox();
+}
+
+/** A connection handle for the client connection (not started) — quicer:open_connection. */
+export function openConnection(owner?: Process): QuicConn {
+  return new QuicConn('client', validateConnOpts({ alpn: ['h3'] }, { side: 'client' }), ownerOf(owner));
+}
+
+/** Starts a client connection to `host:port` (an IP literal or a name resolved with the OS resolver). */
+async function startClient(host: string, port: number, opts: ConnOptions, owner: Process, registration: Registration, existing?: QuicConn): Promise<QuicConn> {
+  const ip = isIP(host) ? host : await resolve(host);
+  const ep = await registration.clientEndpoint(ip, opts.localAddress);
+  const conn = existing ?? new QuicConn('client', opts, owner);
+  const ec = ep.connect(ip, port, { tls: clientTls(opts, host), transport: opts.transport });
+  conn.attach(ec, ep);
+  registration.connectionCount++;
+  conn.closeHooks.push(() => {
+    registration.connectionCount--;
+    if (opts.localAddress !== undefined) void registration.release(ep);
+  });
+  return conn;
+}
+
+async function resolve(host: string): Promise<string> {
+  const { lookup } = await import('node:dns/promises');
+  return (await lookup(host)).address;
+}
+
+export interface ConnectOptions {
+  owner?: Process;
+  registration?: Registration;
+}
+
+/**
+ * quicer:connect/4: connects and waits for the handshake. `handshake_idle_timeout_ms`
+ * defaults to `timeoutMs`, so a connect that does not complete ends as a transport shutdown
+ * (`['error', 'transport_down', {status: 'connection_idle', error: 1}]`), as in quicer. With
+ * `custom_verify`, resolves `['ok', conn, [cert, chain]]` when the certificate arrives first.
+ */
+export async function connect(
+  host: string,
+  port: number,
+  connOpts: Record<string, unknown>,
+  timeoutMs = 5000,
+  o: ConnectOptions = {},
+): Promise<readonly ['ok', QuicConn] | readonly ['ok', QuicConn, Certs] | readonly ['error', 'transport_down', TransportShutdownProps] | readonly ['error', unknown]> {
+  const opts = validateConnOpts({ handshake_idle_timeout_ms: timeoutMs, ...connOpts }, { side: 'client' });
+  let conn: QuicConn;
+  try {
+    conn = await startClient(host, port, opts, ownerOf(o.owner), o.registration ?? globalRegistration, existingHandle(opts));
+  } catch (e) {
+    return ['error', (e as Error).message];
+  }
+  const outcome = await conn.awaitHandshake();
+  if (outcome.kind === 'connected') return conn.certsFirst ? ['ok', conn, conn.certsFirst] : ['ok', conn];
+  if (outcome.kind === 'transport_down') return ['error', 'transport_down', outcome.props];
+  return ['error', 'closed'];
+}
+
+function existingHandle(opts: ConnOptions): QuicConn | undefined {
+  const h = opts.handle;
+  if (h === undefined) return undefined;
+  if (!(h instanceof QuicConn) || h.ec !== undefined || h.side !== 'client') {
+    throw new TypeError('conn_opts.handle: expected a connection handle from openConnection() that was not started yet');
+  }
+  // The handle was opened with placeholder options: it takes this connect's options.
+  Object.assign(h.opts, opts);
+  return h;
+}
+
+/** quicer:async_connect/3: starts a client connection; events go to the owner. */
+export async function asyncConnect(host: string, port: number, connOpts: Record<string, unknown>, o: ConnectOptions = {}): Promise<readonly ['ok', QuicConn] | readonly ['error', unknown]> {
+  const opts = validateConnOpts(connOpts, { side: 'client' });
+  try {
+    const conn = await startClient(host, port, opts, ownerOf(o.owner), o.registration ?? globalRegistration, existingHandle(opts));
+    return ['ok', conn];
+  } catch (e) {
+    return ['error', (e as Error).message];
+  }
+}
+
+/**
+ * quicer:shutdown_connection/4: closes (application error `errorCode`; SILENT sends no
+ * CONNECTION_CLOSE) and waits until the connection is closed. Idempotent: a closed connection
+ * answers `['ok']` at once (QUICER.md §5.16).
+ */
+export async function shutdownConnection(conn: QuicConn, flags = 0, errorCode: number | bigint = 0, timeoutMs = 5000): Promise<readonly ['ok'] | readonly ['error', 'timeout']> {
+  if (conn.closed || conn.ec === undefined) return ['ok'];
+  conn.shutdown(flags, errorCode);
+  const done = conn.ec.closed().then(() => ['ok'] as const);
+  return timeoutMs === Infinity ? done : Promise.race([done, sleep(timeoutMs).then(() => ['error', 'timeout'] as const)]);
+}
+
+/** quicer:async_shutdown_connection/3. */
+export function asyncShutdownConnection(conn: QuicConn, flags = 0, errorCode: number | bigint = 0): readonly ['ok'] {
+  conn.shutdown(flags, errorCode);
+  return ['ok'];
+}
+
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref?.());
+}
+
+// -------------------------------------------------------------------------------------------
+// Server
+
+/** quicer:listen/2. Throws TypeError/RangeError for bad options; `['error', reason]` when the address cannot be bound. */
+export async function listen(on: ListenOn, lopts: Record<string, unknown>): Promise<readonly ['ok', QuicListener] | readonly ['error', unknown]> {
+  try {
+    return ['ok', await QuicListener.open(on, lopts)];
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    return ['error', code === 'EADDRINUSE' ? 'address_in_use' : (e as Error).message];
+  }
+}
+
+/** quicer:close_listener/1: no new connections; established ones go on. */
+export async function closeListener(l: QuicListener): Promise<readonly ['ok']> {
+  await l.close();
+  return ['ok'];
+}
+
+/** quicer:async_accept/2: the next connection goes to `acceptor` (default: the caller). */
+export function asyncAccept(l: QuicListener, acceptor?: Process): readonly ['ok', QuicListener] {
+  l.addAcceptor(ownerOf(acceptor));
+  return ['ok', l];
+}
+
+/** quicer:accept/3: waits for the next connection (as `new_conn`), owned by the caller. */
+export async function accept(l: QuicListener, timeoutMs = Infinity, owner?: Process): Promise<readonly ['ok', QuicConn] | readonly ['error', 'timeout']> {
+  const inbox = new Inbox();
+  l.addAcceptor(inbox);
+  try {
+    const m = await inbox.receive<unknown[]>((x) => Array.isArray(x) && x[0] === 'quic' && x[1] === 'new_conn', timeoutMs);
+    const conn = m[2] as QuicConn;
+    conn.setOwner(ownerOf(owner));
+    return ['ok', conn];
+  } catch {
+    inbox.exit('normal');
+    return ['error', 'timeout'];
+  } finally {
+    // The inbox only stood in until the owner took over.
+  }
+}
+
+/**
+ * quicer:async_handshake/1,2: continues a server connection held since `new_conn`. Settings
+ * in `connOpts` that can change after the ClientHello (keep-alive, peer stream counts) are
+ * applied; an invalid map changes nothing and gives `['error', 'param_error']`.
+ */
+export function asyncHandshake(conn: QuicConn, connOpts?: Record<string, unknown>): readonly ['ok'] | readonly ['error', 'param_error' | 'closed'] {
+  if (conn.ec === undefined || conn.closed) return ['error', 'closed'];
+  if (connOpts !== undefined) {
+    try {
+      applyRuntimeSettings(conn, connOpts);
+    } catch {
+      return ['error', 'param_error'];
+    }
+  }
+  conn.ec.conn.releaseHandshake();
+  conn.ec.flush();
+  return ['ok'];
+}
+
+/** quicer:handshake/1,2,3: continues and waits for completion (`['ok', conn, certs]` with custom_verify). */
+export async function handshake(conn: QuicConn, connOpts?: Record<string, unknown>, timeoutMs = 5000): Promise<readonly ['ok', QuicConn] | readonly ['ok', QuicConn, Certs] | readonly ['error', unknown]> {
+  const r = asyncHandshake(conn, connOpts);
+  if (r[0] === 'error') return r;
+  const outcome = await Promise.race([conn.awaitHandshake(), sleep(timeoutMs).then(() => undefined)]);
+  if (outcome === undefined) return ['error', 'timeout'];
+  if (outcome.kind === 'connected') return conn.certsFirst ? ['ok', conn, conn.certsFirst] : ['ok', conn];
+  return ['error', 'closed'];
+}
+
