@@ -34,3 +34,41 @@ export { nobleBackend } from './crypto/noble-backend.js';
 
 // Congestion control.
 export { createCongestionController, type CongestionAlgorithm, type CongestionController } from './congestion/index.js';
+
+// The quicer layer: quicer's functions under `quicer`, the connection behaviour, processes.
+export * as quicer from './quicer/quicer.js';
+export {
+  QuicConnection,
+  ConnectionProcess,
+  reply,
+  type ConnectionCallbacks,
+  type InitRet,
+  type CallFrom,
+  type ConfTable,
+  type AcceptorSupervisor,
+  type StartOptions as ConnectionStartOptions,
+  type NewConnProps,
+  type ConnectedProps,
+  type ClosedProps,
+  type NewStreamProps,
+  type StreamsAvailableProps,
+  type DgramStateProps,
+} from './quicer/connection.js';
+export { CallbackProcess, BadReturnError, type CbRet, type MaybeAsync, type ReplyAction } from './quicer/gen-server.js';
+export {
+  Process,
+  Inbox,
+  FunctionProcess,
+  CallError,
+  self,
+  isNormalExit,
+  type ExitReason,
+  type ExitMessage,
+  type DownMessage,
+} from './quicer/process.js';
+export { QuicConn, ConnShutdownFlag, ConnEventMask } from './quicer/conn-handle.js';
+export { QuicStrm, SendFlag, StreamEventMask, StreamShutdownFlag, StreamStartFlag, StreamOpenFlag, RecvFlag, type RecvDataProps } from './quicer/stream-handle.js';
+export { QuicListener, type ListenOn } from './quicer/listener.js';
+export { Registration, globalRegistration } from './quicer/registration.js';
+export type { TransportShutdownProps, QuicerStatus } from './quicer/status.js';
+export { MSQUIC_DEFAULTS, QUICER_CLIENT_DEFAULTS, QUICER_CONN_OPT_KEYS, type ActiveMode } from './quicer/options.js';
