@@ -4,7 +4,7 @@
  * `cb_ret()` applied as quicer_lib:default_cb_ret/2 does — plus the forms quicer lists but
  * crashes on, which purequic supports (QUICER.md §4).
  */
-import { Process, isNormalExit, describeReason, type ExitReason } from './process.js';
+import { Process, describeReason, type ExitReason } from './process.js';
 
 /** What a `handleCall` may do after replying (gen_server's reply action). */
 export type ReplyAction = 'hibernate' | number | readonly ['continue', unknown];
@@ -47,6 +47,23 @@ export class BadReturnError extends Error {
 
 const TIMEOUT_MESSAGE = 'timeout';
 
+/** Where `['error', reason, S]` returns are logged (after being kept in `reportedErrors`). */
+export type CallbackErrorLogger = (process: Process, reason: unknown) => void;
+
+let errorLogger: CallbackErrorLogger | undefined = (p, reason) => {
+  console.error(`purequic: process ${p.pid}: a callback returned an error: ${describeReason(reason)}`);
+};
+
+/**
+ * Replaces the logger of errors that callbacks report with `['error', reason, S]` (default:
+ * one line on stderr); `undefined` silences it. Returns the previous logger.
+ */
+export function setCallbackErrorLogger(logger: CallbackErrorLogger | undefined): CallbackErrorLogger | undefined {
+  const prev = errorLogger;
+  errorLogger = logger;
+  return prev;
+}
+
 /**
  * A process whose messages go to callbacks and whose callbacks return `cb_ret()` values.
  * Subclasses implement the message → callback routing in `dispatch`.
@@ -70,9 +87,32 @@ export abstract class CallbackProcess<S> extends Process {
   protected abstract dispatchCall(request: unknown, ref: number): MaybeAsync<CbRet<S>>;
   /** `handleContinue(continue, state)`. */
   protected abstract dispatchContinue(cont: unknown): MaybeAsync<CbRet<S>>;
-  /** Called for `['error', reason, S]` returns. Default: remember it and log to stderr. */
+  /** `handleCast(request, state)`. Default: the message `['$cast', request]` goes to `dispatch`. */
+  protected dispatchCast(request: unknown): MaybeAsync<CbRet<S> | undefined> {
+    return this.dispatch(['$cast', request]);
+  }
+
+  /** Called for `['error', reason, S]` returns: the error is kept in `reportedErrors` and logged (see `setCallbackErrorLogger`). */
   protected onCallbackError(reason: unknown): void {
     this.reportedErrors.push(reason);
+    errorLogger?.(this, reason);
+  }
+
+  /** gen_server:cast: queues `request` for `handleCast`; never fails, even when the process is gone. */
+  cast(request: unknown): void {
+    this.send(['$cast', request]);
+  }
+
+  /**
+   * The process that started this one linked (gen_server's parent: a `startLink` caller or a
+   * supervisor). Its exit ends this process with the same reason even when trapping exits.
+   */
+  parent: Process | undefined;
+
+  /** Links to `p` and makes it the parent. */
+  setParent(p: Process): void {
+    this.parent = p;
+    this.link(p);
   }
 
   protected handleMessage(msg: unknown): void | Promise<void> {
@@ -80,11 +120,16 @@ export abstract class CallbackProcess<S> extends Process {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
     }
+    if (this.parent !== undefined && Array.isArray(msg) && msg[0] === 'EXIT' && msg[1] === this.parent && msg.length === 3) {
+      this.exit(msg[2]);
+      return;
+    }
     if (Array.isArray(msg) && msg[0] === '$call' && msg.length === 3) {
       const ref = msg[1] as number;
       this.currentCall = ref;
       return this.settle(this.dispatchCall(msg[2], ref), 'handleCall', ref);
     }
+    if (Array.isArray(msg) && msg[0] === '$cast' && msg.length === 2) return this.settle(this.dispatchCast(msg[1]), 'handleCast', undefined);
     return this.settle(this.dispatch(msg), 'callback', undefined);
   }
 
@@ -141,13 +186,16 @@ export abstract class CallbackProcess<S> extends Process {
     }
     if (tag === 'error' && ret.length === 3) {
       this.state = ret[2] as S;
+      // From handleCall the caller gets the error as the reply instead of waiting for a timeout.
+      if (callRef !== undefined) this.reply(callRef, ['error', ret[1]]);
       this.onCallbackError(ret[1]);
       return;
     }
     throw new BadReturnError(name, ret);
   }
 
-  private armIdleTimeout(ms: number): void {
+  /** gen_server's timeout: `'timeout'` is delivered after `ms` unless a message arrives first. */
+  protected armIdleTimeout(ms: number): void {
     if (ms === Infinity || !(ms >= 0)) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
@@ -155,10 +203,9 @@ export abstract class CallbackProcess<S> extends Process {
     }, ms);
   }
 
-  protected override onExit(reason: ExitReason): void {
+  protected override onExit(_reason: ExitReason): void {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    void isNormalExit(reason);
   }
 
   /** The call currently being handled (for callbacks that reply later through `reply`). */

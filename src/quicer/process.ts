@@ -50,8 +50,21 @@ export function makeRef(): number {
   return nextRef++;
 }
 
-/** Messages handled before yielding to the event loop (I/O must not starve). */
-const BATCH = 64;
+/** Messages a process handles before yielding to the event loop (I/O must not starve), unless set per process. */
+export const DEFAULT_MESSAGES_PER_TURN = 64;
+
+/** A request to stop, queued behind the messages already in the mailbox (gen_server:stop). */
+class StopRequest {
+  constructor(readonly reason: ExitReason) {}
+}
+
+/**
+ * Runs `fn` as process `p`: `self()` returns `p` inside it and across its awaits. For code
+ * that belongs to a process but does not run from its mailbox (an `init` callback).
+ */
+export function runAs<T>(p: Process, fn: () => T): T {
+  return currentProcess.run(p, fn);
+}
 
 interface PendingCall {
   resolve: (v: unknown) => void;
@@ -67,6 +80,13 @@ export abstract class Process {
   alive = true;
   /** Receive linked exits as `['EXIT', from, reason]` messages instead of dying with them. */
   trapExit = false;
+  /**
+   * Messages handled in one go before the process yields to the event loop (timers and
+   * sockets run in between). A fairness knob: lower favours latency of other work.
+   */
+  messagesPerTurn = DEFAULT_MESSAGES_PER_TURN;
+  /** While above 0 the mailbox fills but is not handled (see `hold`). */
+  private holds = 0;
   private readonly mailbox: unknown[] = [];
   private head = 0;
   private running = false;
@@ -91,6 +111,14 @@ export abstract class Process {
     this.schedule();
   }
 
+  /** Puts a message at the front of the mailbox: it is handled before everything queued. */
+  protected sendFirst(msg: unknown): void {
+    if (!this.alive) return;
+    if (this.head > 0) this.mailbox[--this.head] = msg;
+    else this.mailbox.unshift(msg);
+    this.schedule();
+  }
+
   /** Removes and returns the queued messages `pred` accepts (for handoffs that keep order). */
   extractMessages(pred: (m: unknown) => boolean): unknown[] {
     const out: unknown[] = [];
@@ -111,8 +139,23 @@ export abstract class Process {
     return this.mailbox.length - this.head;
   }
 
+  /**
+   * Holds the mailbox: messages queue up and wait until `release`. Used while a process is
+   * still initialising outside its mailbox (gen_server's init runs before any message).
+   */
+  hold(): void {
+    this.holds++;
+  }
+
+  /** Ends one `hold`; queued messages are handled once no hold is left. */
+  release(): void {
+    if (this.holds === 0) return;
+    this.holds--;
+    if (this.holds === 0 && this.head < this.mailbox.length) this.schedule();
+  }
+
   private schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.scheduled || this.running || this.holds > 0) return;
     this.scheduled = true;
     queueMicrotask(this.drainCallback);
   }
@@ -127,8 +170,8 @@ export abstract class Process {
     this.running = true;
     let handled = 0;
     try {
-      while (this.alive && this.head < this.mailbox.length) {
-        if (handled++ >= BATCH) {
+      while (this.alive && this.holds === 0 && this.head < this.mailbox.length) {
+        if (handled++ >= this.messagesPerTurn) {
           // Let timers and sockets run; continue on the next turn.
           setImmediate(() => {
             this.running = false;
@@ -141,6 +184,10 @@ export abstract class Process {
         if (this.head > 1024 && this.head * 2 > this.mailbox.length) {
           this.mailbox.splice(0, this.head);
           this.head = 0;
+        }
+        if (msg instanceof StopRequest) {
+          this.exit(msg.reason);
+          break;
         }
         try {
           const r = currentProcess.run(this, () => this.handleMessage(msg));
@@ -244,6 +291,30 @@ export abstract class Process {
     }
     if (this.trapExit) this.send(['EXIT', from, reason] as ExitMessage);
     else if (!isNormalExit(reason)) this.exit(reason);
+  }
+
+  /**
+   * Stops the process in order (gen_server:stop): the messages already queued are handled
+   * first, then it ends with `reason` (its `onExit`/terminate runs). Resolves once it ended;
+   * rejects with CallError `'noproc'` if it was not alive, `'timeout'` after `timeoutMs`.
+   */
+  stop(reason: ExitReason = 'normal', timeoutMs = Infinity): Promise<void> {
+    if (!this.alive) return Promise.reject(new CallError('noproc', `process ${this.pid} is not alive`));
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const remove = this.onExitHook(() => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      });
+      if (timeoutMs !== Infinity) {
+        timer = setTimeout(() => {
+          remove();
+          reject(new CallError('timeout', `stop of process ${this.pid} timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.mailbox.push(new StopRequest(reason));
+      this.schedule();
+    });
   }
 
   /** @internal Registers a pending call; the message carries `ref`. */
