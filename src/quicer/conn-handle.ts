@@ -33,6 +33,9 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 import { QuicStrm } from './stream-handle.js';
 
+/** CONNECTION_REFUSED (RFC 9000 §20.1). */
+const TRANSPORT_CONNECTION_REFUSED = 0x2;
+
 /** Connection shutdown flags (QUICER.md §3f). */
 export const ConnShutdownFlag = { NONE: 0, SILENT: 1 } as const;
 
@@ -83,6 +86,11 @@ export class QuicConn {
   readonly closeHooks: Array<() => void> = [];
   /** The `new_conn` props once the ClientHello arrived (server). */
   newConnProps: NewConnProps | undefined;
+  /**
+   * Server: picks the owner (a queued acceptor) when a valid ClientHello arrives; undefined
+   * from it refuses the connection (CONNECTION_REFUSED). Set by the listener.
+   */
+  pickOwner: (() => Process | undefined) | undefined;
   /** How the handshake ended, once it did (for connect/handshake callers). */
   private outcome: HandshakeOutcome | undefined;
   private readonly outcomeWaiters: Array<(o: HandshakeOutcome) => void> = [];
@@ -148,6 +156,19 @@ export class QuicConn {
       case 'clientHello':
         if (this.side === 'server' && this.newConnProps === undefined && this.ec !== undefined && this.endpoint !== undefined) {
           const c = this.ec.conn;
+          // A ClientHello the handshake already failed on (no ALPN in common, …) never reaches
+          // an acceptor: MsQuic raises NEW_CONNECTION only for a ClientHello it accepted.
+          if (c.state === 'closing' || c.state === 'draining' || c.state === 'closed' || c.negotiatedAlpn === undefined) return;
+          if (this.pickOwner !== undefined) {
+            const owner = this.pickOwner();
+            this.pickOwner = undefined;
+            if (owner === undefined) {
+              // No acceptor left (they raced away since the Initial was let in): refuse.
+              this.ec.close(TRANSPORT_CONNECTION_REFUSED, 'no acceptor', { application: false });
+              return;
+            }
+            this.setOwner(owner);
+          }
           this.newConnProps = {
             version: c.version.version,
             local_addr: formatAddress(this.endpoint.address()),

@@ -9,7 +9,7 @@ import type { QuicConn } from './conn-handle.js';
 import { CallbackProcess, type CbRet, type MaybeAsync } from './gen-server.js';
 import type { TransportShutdownProps } from './status.js';
 import type { QuicStrm } from './stream-handle.js';
-import { Process, type ExitReason } from './process.js';
+import { Process, runAs, self, type ExitReason } from './process.js';
 import { asyncConnect, type ConnectOptions } from './quicer.js';
 import type { QuicListener } from './listener.js';
 import type { Registration } from './registration.js';
@@ -87,7 +87,8 @@ export interface ConnectionCallbacks<S = unknown> {
   localAddressChanged?(conn: QuicConn, address: string, state: S): MaybeAsync<CbRet<S>>;
   peerAddressChanged?(conn: QuicConn, address: string, state: S): MaybeAsync<CbRet<S>>;
   newStream?(stream: QuicStrm, props: NewStreamProps, state: S): MaybeAsync<CbRet<S>>;
-  streamsAvailable?(conn: QuicConn, props: StreamsAvailableProps, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `streams_available/3`: how many more streams this side may open now, as `[bidi, unidi]` (capped at 65535). */
+  streamsAvailable?(conn: QuicConn, available: readonly [bidi: number, unidi: number], state: S): MaybeAsync<CbRet<S>>;
   peerNeedsStreams?(conn: QuicConn, direction: 'bidi_streams' | 'unidi_streams', state: S): MaybeAsync<CbRet<S>>;
   /** Server: the client resumed a session; `data` is what the ticket carried, or false. */
   resumed?(conn: QuicConn, data: Uint8Array | false, state: S): MaybeAsync<CbRet<S>>;
@@ -123,7 +124,7 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
   async runInit(opts: Record<string, unknown>): Promise<readonly ['ok'] | readonly ['error', unknown]> {
     let r: InitRet<S>;
     try {
-      r = await this.callbacks.init(opts);
+      r = await runAs(this, () => this.callbacks.init(opts));
     } catch (e) {
       this.exit(e);
       return ['error', e];
@@ -137,8 +138,8 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
       this.state = r[1] as S;
       if (r.length === 3) {
         const extra = r[2];
-        if (typeof extra === 'number') this.send(['$init_timeout', extra]);
-        else if (Array.isArray(extra) && extra[0] === 'continue') this.send(['$init_continue', extra[1]]);
+        if (typeof extra === 'number') this.armIdleTimeout(extra);
+        else if (Array.isArray(extra) && extra[0] === 'continue') this.sendFirst(['$init_continue', extra[1]]);
       }
       return ['ok'];
     }
@@ -166,6 +167,12 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
     return cb.call(this.callbacks, request, { process: this, ref }, s as S) as MaybeAsync<CbRet<S | undefined>>;
   }
 
+  protected override dispatchCast(request: unknown): MaybeAsync<CbRet<S | undefined> | undefined> {
+    const cb = this.callbacks.handleCast;
+    if (cb === undefined) return undefined;
+    return cb.call(this.callbacks, request, this.state as S) as MaybeAsync<CbRet<S | undefined>>;
+  }
+
   protected dispatchContinue(cont: unknown): MaybeAsync<CbRet<S | undefined>> {
     const cb = this.callbacks.handleContinue;
     if (cb === undefined) return ['ok', this.state];
@@ -176,8 +183,6 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
     const cbs = this.callbacks;
     const s = this.state as S;
     if (Array.isArray(msg)) {
-      if (msg[0] === '$cast') return cbs.handleCast ? (cbs.handleCast.call(cbs, msg[1], s) as CbRet<S | undefined>) : undefined;
-      if (msg[0] === '$init_timeout') return [msg[1] as number, this.state];
       if (msg[0] === '$init_continue') return this.dispatchContinue(msg[1]);
       if (msg[0] === 'quic' && msg.length === 4) {
         const [, ev, h, props] = msg as [string, unknown, unknown, unknown];
@@ -204,6 +209,11 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
     if (name === undefined) return null;
     const cb = cbs[name];
     if (cb === undefined) return undefined;
+    if (ev === 'streams_available') {
+      // quicer_connection hands the callback a {Bidi, Unidi} tuple, not the event's map.
+      const p = props as StreamsAvailableProps;
+      return cb.call(this.callbacks, h, [p.bidi_streams, p.unidi_streams] as const, s);
+    }
     return cb.call(this.callbacks, h, props, s);
   }
 
@@ -237,10 +247,6 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
     }
   }
 
-  /** gen_server:cast. */
-  cast(request: unknown): void {
-    this.send(['$cast', request]);
-  }
 }
 
 /** quicer event name → callback name. */
@@ -299,8 +305,12 @@ export const QuicConnection = {
     [connOpts, streamOpts]: readonly [Record<string, unknown>, Record<string, unknown>?],
     o: StartOptions = {},
   ): Promise<readonly ['ok', ConnectionProcess<S>] | readonly ['error', unknown]> {
+    if (callbacks === null || typeof callbacks !== 'object' || typeof callbacks.init !== 'function') {
+      throw new TypeError(`startLink: the callback module must be an object with an init function, got ${typeof callbacks}`);
+    }
     const proc = new ConnectionProcess<S>(callbacks);
-    if (o.link) proc.link(o.link);
+    // Events wait in the mailbox until init returned (gen_server handles no message before).
+    proc.hold();
     const co: ConnectOptions = { owner: proc, ...(o.registration ? { registration: o.registration } : {}) };
     let r: Awaited<ReturnType<typeof asyncConnect>>;
     try {
@@ -316,6 +326,9 @@ export const QuicConnection = {
     proc.conn = r[1];
     const init = await proc.runInit({ ...connOpts, stream_opts: streamOpts ?? {}, conn: r[1] });
     if (init[0] === 'error') return init;
+    const parent = o.link ?? self();
+    if (parent !== undefined) proc.setParent(parent);
+    proc.release();
     return ['ok', proc];
   },
 
@@ -329,7 +342,7 @@ export const QuicConnection = {
     const cb = conf.c_opts.conn_callback as ConnectionCallbacks<S> | undefined;
     if (cb === undefined || cb === null || typeof cb.init !== 'function') return ['error', 'missing_conn_callback'];
     const proc = new ConnectionProcess<S>(cb);
-    if (o.link) proc.link(o.link);
+    if (o.link) proc.setParent(o.link);
     proc.onNewConn = async (conn) => {
       proc.conn = conn;
       sup.startChild();

@@ -11,8 +11,14 @@ import type { EndpointConnection } from '../endpoint/endpoint-connection.js';
 import { isIPv6 } from 'node:net';
 import { QuicConn } from './conn-handle.js';
 import { parseLocalAddress, validateConnOpts, type ConnOptions } from './options.js';
-import type { Process } from './process.js';
+import { Process } from './process.js';
 import { serverTls } from './tls-config.js';
+
+/** Owner of a server connection until an acceptor takes it: its messages are dropped. */
+class Unclaimed extends Process {
+  protected handleMessage(): void {}
+}
+const UNCLAIMED = new Unclaimed();
 
 /** Where to listen: a port, or "ip:port" / "[v6]:port". */
 export type ListenOn = number | string;
@@ -94,21 +100,23 @@ export class QuicListener {
     return this.acceptors.some((a) => a.alive);
   }
 
-  private onConnection(ec: EndpointConnection): void {
-    let owner: Process | undefined;
+  /** The first live queued acceptor, taken off the queue. */
+  private takeAcceptor(): Process | undefined {
     while (this.acceptors.length > 0) {
       const a = this.acceptors.shift()!;
-      if (a.alive) {
-        owner = a;
-        break;
-      }
+      if (a.alive) return a;
     }
-    if (owner === undefined) {
-      // Raced with an acceptor's exit: refuse like MsQuic does with no listener callback.
-      ec.close(0x2, 'no acceptor', { application: false });
-      return;
-    }
-    const conn = new QuicConn('server', this.opts, owner);
+    return undefined;
+  }
+
+  /**
+   * A client's first Initial arrived. The acceptor is chosen once its ClientHello proved
+   * acceptable (as MsQuic raises NEW_CONNECTION after the ClientHello): a ClientHello that
+   * fails (no ALPN in common) leaves the acceptor queued for the next client.
+   */
+  private onConnection(ec: EndpointConnection): void {
+    const conn = new QuicConn('server', this.opts, UNCLAIMED);
+    conn.pickOwner = () => (this.closed || this.locked ? undefined : this.takeAcceptor());
     conn.attach(ec, this.endpoint);
     this.connections.add(conn);
     conn.closeHooks.push(() => this.connections.delete(conn));
