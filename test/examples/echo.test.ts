@@ -1,6 +1,7 @@
 /**
- * The quicer echo example (examples/echo-server.ts, examples/echo-client.ts): in-process over
- * UDP loopback, and built with tsc and run as two node processes, as the README says.
+ * The quicer examples: the echo server and client (examples/echo-server.ts, echo-client.ts)
+ * in process over UDP loopback, and built with tsc and run as node processes as the README says
+ * (the echo pair, and the README's quick start, examples/quick-start.ts).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -82,6 +83,18 @@ describe('echo example, built and run as node processes', () => {
   function run(script: string, args: string[]): ChildProcess {
     return spawn(process.execPath, [join(out, 'dist/examples', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
+
+  it('node quick-start.js: the README quick start prints the echo and exits 0', async () => {
+    const p = run('quick-start.js', []);
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (d) => (stdout += d));
+    p.stderr!.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(stdout).toBe('connected, ALPN echo\necho: hello quicer\n');
+    expect(code).toBe(0);
+  });
 
   it('node echo-server.js and node echo-client.js: the client prints the echo and exits 0', async () => {
     expect(existsSync(join(out, 'dist/examples/echo-server.js'))).toBe(true);
