@@ -120,8 +120,21 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
     this.trapExit = true; // as quicer_connection does
   }
 
-  /** Runs `init` and takes its result as the state; returns an error term when init declined. */
+  /**
+   * Runs `init` as this process (no message is handled until it returned) and takes its
+   * result as the state; returns an error term when init declined or failed (the process
+   * has then ended with that reason).
+   */
   async runInit(opts: Record<string, unknown>): Promise<readonly ['ok'] | readonly ['error', unknown]> {
+    this.hold();
+    try {
+      return await this.applyInit(opts);
+    } finally {
+      this.release();
+    }
+  }
+
+  private async applyInit(opts: Record<string, unknown>): Promise<readonly ['ok'] | readonly ['error', unknown]> {
     let r: InitRet<S>;
     try {
       r = await runAs(this, () => this.callbacks.init(opts));
