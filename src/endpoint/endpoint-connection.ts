@@ -26,7 +26,8 @@ export class EndpointConnection {
   handshakeDone = false;
 
   constructor(
-    readonly endpoint: QuicEndpoint,
+    /** The endpoint (socket) the connection lives on; changes when a client migrates (`QuicEndpoint.adopt`). */
+    public endpoint: QuicEndpoint,
     readonly conn: Connection,
   ) {}
 

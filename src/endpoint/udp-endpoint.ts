@@ -261,6 +261,29 @@ export class QuicEndpoint {
     for (const cid of ec.conn.localConnectionIds) this.router.add(cid, ec);
   }
 
+  /**
+   * Moves a client connection from the endpoint it lives on to this one (a new local address:
+   * active migration). Its connection IDs route here from now on; the old socket stops
+   * serving it. The caller makes the connection send on the new path.
+   */
+  adopt(ec: EndpointConnection): void {
+    if (this.closed) throw new TypeError('endpoint is closed');
+    const old = ec.endpoint;
+    if (old === this) return;
+    old.forget(ec);
+    ec.endpoint = this;
+    this.register(ec);
+    this.markDirty(ec);
+  }
+
+  /** Stops serving a connection that moved to another endpoint. */
+  private forget(ec: EndpointConnection): void {
+    this.connections.delete(ec);
+    this.dirty.delete(ec);
+    for (const cid of ec.conn.localConnectionIds) this.router.remove(cid, ec);
+    if (ec.initialDcid) this.initialRouter.remove(ec.initialDcid, ec);
+  }
+
   /** @internal Something changed on a connection: flush it at the end of this turn. */
   markDirty(ec: EndpointConnection): void {
     this.dirty.add(ec);

@@ -13,6 +13,8 @@ import type { ConnOptions, StreamOptions } from './options.js';
 import type { ExitReason, Process } from './process.js';
 import { transportShutdownProps, type TransportShutdownProps } from './status.js';
 import type { NewConnProps } from './connection.js';
+import type { Registration } from './registration.js';
+import { settlePeerCertificate } from './tls-config.js';
 
 /** How a handshake ended, for callers that wait for it. */
 export type HandshakeOutcome =
@@ -113,6 +115,34 @@ export class QuicConn {
     ec.setEventHandler((e) => this.onEvent(e));
   }
 
+  /** The registration the connection counts in (client endpoints come from it). */
+  registration: Registration | undefined;
+  /** Gives the endpoint back when the connection no longer uses it (a client's dedicated socket). */
+  releaseEndpoint: (() => void) | undefined;
+
+  /**
+   * Client: moves the connection to `to`, a socket bound to another local address (quicer's
+   * `setopt(C, local_address, Addr)` on a started connection). The next packets leave from
+   * there with a fresh connection ID (RFC 9000 §9.5) and a PING, so the server validates the
+   * new path and follows (its owner gets `peer_address_changed`); the owner here gets
+   * `local_address_changed`. The caller checked that the handshake is confirmed.
+   */
+  moveTo(to: QuicEndpoint, release: (() => void) | undefined): void {
+    const ec = this.ec;
+    if (ec === undefined) throw new TypeError('moveTo: the connection was not started');
+    const previousRelease = this.releaseEndpoint;
+    to.adopt(ec);
+    this.endpoint = to;
+    this.releaseEndpoint = release;
+    const c = ec.conn;
+    // Transport internals: no public migration call exists in the transport yet.
+    if (c.peerCids.count >= 2) c.peerCids.rotate();
+    c.pingPending = true;
+    ec.flush();
+    previousRelease?.();
+    this.notify('local_address_changed', formatAddress(to.address()));
+  }
+
   /** Changes the owner (quicer's controlling_process): the old owner's death no longer matters (QUICER.md §5.17). */
   setOwner(p: Process): void {
     this.removeOwnerHook();
@@ -188,12 +218,15 @@ export class QuicConn {
         if (e.peerCertificates !== undefined) this.peerChain = e.peerCertificates;
         this.notify('connected', { is_resumed: e.resumed, alpns: e.alpn });
         if (this.side === 'server' && e.resumed) this.notify('connection_resumed', this.resumptionData ?? false);
+        // Local streams started before the peer's limits were known can go now.
+        this.startQueuedStreams();
         this.streamsAvailable();
         this.dgramState();
         return;
       case 'peerCertificates':
         this.peerChain = e.chain;
-        if (e.verification === 'custom' && e.awaitingVerdict) {
+        // verify_peer without custom_verify is settled by tls-config.ts; custom_verify asks the owner.
+        if (e.verification === 'custom' && e.awaitingVerdict && !settlePeerCertificate(this, e.chain, e.request?.serverName)) {
           const certs = [e.chain[0]!, e.chain] as const;
           this.certsFirst ??= certs;
           this.notify('peer_cert_received', certs);
@@ -264,6 +297,8 @@ export class QuicConn {
         });
         this.removeOwnerHook();
         for (const h of this.closeHooks.splice(0)) h();
+        this.releaseEndpoint?.();
+        this.releaseEndpoint = undefined;
         return;
       default:
         return;
@@ -312,12 +347,14 @@ export class QuicConn {
     else this.queuedStreams.push(s);
   }
 
+  /** Starts the queued local streams the peer's limits now allow, in order per direction. */
   private startQueuedStreams(): void {
-    while (this.queuedStreams.length > 0) {
-      const s = this.queuedStreams[0]!;
-      if (!s.tryStart()) break;
-      this.queuedStreams.shift();
-      this.streams.set(s.id!, s);
+    for (let i = 0; i < this.queuedStreams.length; ) {
+      const s = this.queuedStreams[i]!;
+      if (s.tryStart()) {
+        this.queuedStreams.splice(i, 1);
+        this.streams.set(s.id!, s);
+      } else i++;
     }
   }
 

@@ -5,7 +5,8 @@
 import { isIP } from 'node:net';
 import { QuicConn, ConnShutdownFlag } from './conn-handle.js';
 import { QuicListener, type ListenOn } from './listener.js';
-import { validateConnOpts, type ConnOptions } from './options.js';
+import { parseLocalAddress, validateConnOpts, type ConnOptions } from './options.js';
+import type { QuicEndpoint } from '../endpoint/udp-endpoint.js';
 import { Inbox, self, type Process } from './process.js';
 import { globalRegistration, type Registration } from './registration.js';
 import { clientTls } from './tls-config.js';
@@ -32,9 +33,10 @@ async function startClient(host: string, port: number, opts: ConnOptions, owner:
   const ec = ep.connect(ip, port, { tls: clientTls(opts, host), transport: opts.transport });
   conn.attach(ec, ep);
   registration.connectionCount++;
+  conn.registration = registration;
+  if (opts.localAddress !== undefined) conn.releaseEndpoint = () => void registration.release(ep);
   conn.closeHooks.push(() => {
     registration.connectionCount--;
-    if (opts.localAddress !== undefined) void registration.release(ep);
   });
   return conn;
 }
@@ -115,6 +117,40 @@ export function asyncShutdownConnection(conn: QuicConn, flags = 0, errorCode: nu
   return ['ok'];
 }
 
+
+/**
+ * Moves a started client connection to a new local address (quicer's
+ * `setopt(C, local_address, Addr)` after the handshake, QUICER.md §1a): binds the address,
+ * sends from there (the server validates the new path and reports `peer_address_changed`),
+ * and tells the owner `local_address_changed` with the new "IP:Port". Resolves `['ok']`, or
+ * `['error', 'badarg']` (not an address), `['error', 'invalid_state']` (a server connection,
+ * or before the handshake is confirmed), `['error', 'address_in_use']`, `['error', 'closed']`.
+ */
+export async function migrateLocalAddress(conn: QuicConn, address: unknown): Promise<readonly ['ok'] | readonly ['error', string]> {
+  let local: { address: string | undefined; port: number };
+  try {
+    local = parseLocalAddress('setopt', 'local_address', address);
+  } catch {
+    return ['error', 'badarg'];
+  }
+  const ec = conn.ec;
+  if (ec === undefined || conn.closed) return ['error', 'closed'];
+  if (conn.side !== 'client' || !ec.conn.handshakeConfirmed) return ['error', 'invalid_state'];
+  const registration = conn.registration ?? globalRegistration;
+  let ep: QuicEndpoint;
+  try {
+    ep = await registration.clientEndpoint(ec.conn.peerAddress.address, local);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return ['error', code === 'EADDRINUSE' ? 'address_in_use' : code === 'EADDRNOTAVAIL' ? 'invalid_parameter' : (e as Error).message];
+  }
+  if (conn.closed) {
+    await registration.release(ep);
+    return ['error', 'closed'];
+  }
+  conn.moveTo(ep, () => void registration.release(ep));
+  return ['ok'];
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref?.());
