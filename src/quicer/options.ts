@@ -1,12 +1,13 @@
 /**
- * quicer's `conn_opts`, listener options and `stream_opts`, validated and turned into engine
- * settings. Every key QUICER.md lists is known here: wrong type, out of range, or read-only →
- * a `TypeError` / `RangeError` whose message names the key, the value and what is allowed,
- * before any packet is sent (QUICER.md §4: purequic does not silently drop bad values).
- * Keys that are not quicer's pass through untouched as application data (quicer hands them
- * to the callback's `init`).
+ * quicer's `conn_opts` (and listener options) validated and turned into engine settings.
+ * Every key QUICER.md §1 lists is known here: wrong type, out of range, read-only, or a
+ * feature not available yet → a `TypeError` / `RangeError` whose message names the key, the
+ * value and what is allowed, before any packet is sent (QUICER.md §4: purequic does not
+ * silently drop bad values). Keys that are not quicer's pass through untouched as application
+ * data (quicer hands them to the callback's `init`). `stream_opts` (QUICER.md §3e) are validated at the end of this file.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { TransportSettings } from '../transport/connection-config.js';
 import { loadCertificateChain, loadPrivateKey, certificateMatchesKey } from '../tls/credentials.js';
@@ -43,8 +44,7 @@ export const MSQUIC_DEFAULTS = {
 /** quicer merges these into every client connect (QUICER.md §0.1). */
 export const QUICER_CLIENT_DEFAULTS = { peer_bidi_stream_count: 1, peer_unidi_stream_count: 1 } as const;
 
-const MAX_VARINT = 2 ** 62 - 1;
-
+/** A value as it appears in an option error message. */
 function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'bigint') return `${v}n`;
@@ -56,19 +56,28 @@ function show(v: unknown): string {
   return String(v);
 }
 
-/** The error for a bad option: names the key, the value and what is allowed. */
+/** The error for a bad option: names the key, the value and what is allowed (RangeError when `range`, else TypeError). */
 export function optionError(where: string, key: string, value: unknown, allowed: string, range = false): Error {
   const msg = `${where}.${key}: ${show(value)} is not allowed; expected ${allowed}`;
   return range ? new RangeError(msg) : new TypeError(msg);
 }
 
-/** An integer in [min, max] (numbers or bigints). */
-function uint(where: string, key: string, v: unknown, min: number, max: number, what?: string): number {
-  const n = typeof v === 'bigint' ? Number(v) : v;
+/** Largest QUIC variable-length integer (2^62 − 1), the bound of MsQuic's 64-bit timeouts. */
+const MAX_VARINT = 2n ** 62n - 1n;
+const U32 = 0xffff_ffff;
+
+/**
+ * An integer in [min, max], given as a number or a bigint (compared exactly, so 2^62 is not
+ * taken for 2^62 − 1); returned as a number, at most `Number.MAX_SAFE_INTEGER`.
+ */
+function uint(where: string, key: string, v: unknown, min: number, max: number | bigint, what?: string): number {
   const allowed = what ?? `an integer in ${min}..${max}`;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw optionError(where, key, v, allowed);
-  if (n < min || n > max) throw optionError(where, key, v, allowed, true);
-  return n;
+  let big: bigint;
+  if (typeof v === 'bigint') big = v;
+  else if (typeof v === 'number' && Number.isInteger(v)) big = BigInt(v);
+  else throw optionError(where, key, v, allowed);
+  if (big < BigInt(min) || big > BigInt(max)) throw optionError(where, key, v, allowed, true);
+  return big > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(big);
 }
 
 /** A boolean; quicer's 1-bit settings also take 0 / 1. */
@@ -91,21 +100,22 @@ function pemOrDer(where: string, key: string, v: unknown): string | Uint8Array {
 
 /** `alpn`: a non-empty list of 1–255-byte protocol names, encoded list ≤ 65535 bytes. */
 export function validateAlpn(where: string, v: unknown): string[] {
-  if (!Array.isArray(v) || v.length === 0) throw optionError(where, 'alpn', v, 'a non-empty array of protocol names (strings of 1..255 bytes)');
+  const what = 'a non-empty array of protocol names (strings of 1..255 bytes, at most 65535 bytes encoded)';
+  if (!Array.isArray(v) || v.length === 0) throw optionError(where, 'alpn', v, what);
   let total = 0;
   return v.map((p) => {
-    if (typeof p !== 'string') throw optionError(where, 'alpn', v, 'an array of strings');
+    if (typeof p !== 'string') throw optionError(where, 'alpn', v, what);
     const n = Buffer.byteLength(p, 'utf8');
-    if (n < 1 || n > 255) throw optionError(where, 'alpn', v, 'protocol names of 1..255 bytes', true);
+    if (n < 1 || n > 255) throw optionError(where, 'alpn', v, what, true);
     total += n + 1;
-    if (total > 65535) throw optionError(where, 'alpn', v, 'an encoded list of at most 65535 bytes', true);
+    if (total > 65535) throw optionError(where, 'alpn', v, what, true);
     return p;
   });
 }
 
-/** A local address: "a.b.c.d", "a.b.c.d:Port", "[v6]:Port", a bare IPv6 literal, or a port number. */
+/** A local address: "a.b.c.d", "a.b.c.d:Port", "[v6]:Port", a bare IPv6 literal, or a port number. Host names are refused. */
 export function parseLocalAddress(where: string, key: string, v: unknown): { address: string | undefined; port: number } {
-  const what = 'an IP literal ("a.b.c.d", "a.b.c.d:Port", "[v6]:Port", bare IPv6) or an integer port 0..65535';
+  const what = 'an IP literal ("a.b.c.d", "a.b.c.d:Port", "[v6]:Port", bare IPv6) or an integer port 0..65535 (no host names)';
   if (typeof v === 'number') return { address: undefined, port: uint(where, key, v, 0, 65535, what) };
   if (typeof v !== 'string' || v.length === 0) throw optionError(where, key, v, what);
   if (isIPv4(v) || isIPv6(v)) return { address: v, port: 0 };
@@ -116,79 +126,138 @@ export function parseLocalAddress(where: string, key: string, v: unknown): { add
   throw optionError(where, key, v, what);
 }
 
-/** How a key is handled. */
-type KeyClass =
-  | 'quicer' // consumed by the quicer layer
-  | 'tls'
-  | 'setting'
-  | 'readonly'
-  | 'unavailable';
+/** How purequic treats a quicer key. */
+export type ConnOptState = 'effective' | 'read-only' | 'not-available-yet';
 
-/**
- * Every key of QUICER.md §1, with how purequic treats it. `unavailable` keys are real quicer
- * keys whose machinery belongs to a later piece of work: given one, the caller gets an error
- * saying so rather than a silently ignored setting.
- */
-const KEYS: Record<string, KeyClass> = {
-  alpn: 'quicer',
-  conn_callback: 'quicer',
-  custom_verify: 'tls',
-  handle: 'quicer',
-  nst: 'quicer',
-  quic_event_mask: 'quicer',
-  disable_1rtt_encryption: 'unavailable',
-  local_address: 'quicer',
-  local_bidi_stream_count: 'readonly',
-  local_peer_unidi_stream_count: 'readonly',
-  quic_registration: 'unavailable',
-  cert: 'tls',
-  certfile: 'tls',
-  key: 'tls',
-  keyfile: 'tls',
-  password: 'tls',
-  verify: 'tls',
-  cacertfile: 'tls',
-  sslkeylogfile: 'tls',
-  certkeyasn1: 'unavailable',
-  max_bytes_per_key: 'unavailable',
-  handshake_idle_timeout_ms: 'setting',
-  idle_timeout_ms: 'setting',
-  tls_client_max_send_buffer: 'setting',
-  tls_server_max_send_buffer: 'setting',
-  stream_recv_window_default: 'setting',
-  stream_recv_buffer_default: 'setting',
-  conn_flow_control_window: 'setting',
-  max_stateless_operations: 'unavailable',
-  initial_window_packets: 'setting',
-  send_idle_timeout_ms: 'setting',
-  initial_rtt_ms: 'setting',
-  max_ack_delay_ms: 'setting',
-  disconnect_timeout_ms: 'setting',
-  keep_alive_interval_ms: 'setting',
-  congestion_control_algorithm: 'setting',
-  peer_bidi_stream_count: 'setting',
-  peer_unidi_stream_count: 'setting',
-  retry_memory_limit: 'unavailable',
-  load_balancing_mode: 'unavailable',
-  max_operations_per_drain: 'setting',
-  send_buffering_enabled: 'setting',
-  pacing_enabled: 'setting',
-  migration_enabled: 'unavailable',
-  datagram_receive_enabled: 'setting',
-  server_resumption_level: 'setting',
-  minimum_mtu: 'unavailable',
-  maximum_mtu: 'unavailable',
-  mtu_discovery_search_complete_timeout_us: 'unavailable',
-  mtu_discovery_missing_probe_count: 'unavailable',
-  max_binding_stateless_operations: 'unavailable',
-  stateless_operation_expiration_ms: 'unavailable',
-  max_worker_queue_delay_us: 'unavailable',
+/** One quicer conn_opts key: its state, MsQuic/quicer default (when it has one) and, if not available yet, the missing feature. */
+export interface ConnOptInfo {
+  readonly key: string;
+  readonly state: ConnOptState;
+  /** What the key is about (for read-only keys: what getopt returns; for unavailable ones: the missing feature). */
+  readonly about: string;
+}
+
+const FEATURE: Record<string, string> = {
+  disable_1rtt_encryption: 'unprotected 1-RTT packets (transport parameter 0xBAAD)',
+  quic_registration: 'registrations other than the global one',
+  certkeyasn1: 'in-memory PKCS#12 credentials (give cert/key as PEM or DER instead)',
+  max_bytes_per_key: 'key updates after a byte count',
+  max_stateless_operations: 'a per-worker limit on stateless operations',
+  retry_memory_limit: 'Retry under handshake memory pressure',
+  load_balancing_mode: 'QUIC-LB server IDs in connection IDs',
+  migration_enabled: 'refusing client migration (disable_active_migration)',
+  minimum_mtu: 'path MTU bounds',
+  maximum_mtu: 'path MTU bounds',
+  mtu_discovery_search_complete_timeout_us: 'MTU discovery tuning',
+  mtu_discovery_missing_probe_count: 'MTU discovery tuning',
+  max_binding_stateless_operations: 'per-binding limits on stateless operations',
+  stateless_operation_expiration_ms: 'per-binding limits on stateless operations',
+  max_worker_queue_delay_us: 'a worker queue delay budget',
 };
 
-/** Names of every quicer key (the rest of a conn_opts map is application data). */
-export const QUICER_CONN_OPT_KEYS: readonly string[] = Object.keys(KEYS);
+const READ_ONLY: Record<string, string> = {
+  local_bidi_stream_count: 'how many more bidirectional streams this side may open',
+  local_peer_unidi_stream_count: 'how many more unidirectional streams this side may open',
+};
 
-/** The settings reported by `getopt(conn, 'settings')`, with their effective values. */
+/** The keys whose machinery exists: they are validated and take effect. */
+const EFFECTIVE: Record<string, string> = {
+  alpn: 'ALPN protocols offered (client) or accepted in preference order (server)',
+  conn_callback: 'callback module of server acceptors',
+  custom_verify: 'the application decides on the peer certificate (peer_cert_received)',
+  handle: 'start a connection opened with openConnection',
+  nst: 'resumption ticket from nst_received',
+  quic_event_mask: 'connection event mask (1: nst_received, 2: no streams_available)',
+  local_address: 'local address to bind',
+  cert: 'certificate chain, PEM or DER',
+  certfile: 'certificate chain file',
+  key: 'private key, PEM or DER',
+  keyfile: 'private key file',
+  password: 'password of an encrypted private key',
+  verify: 'verify the peer certificate (verify_peer) or not (none)',
+  cacertfile: 'trusted CA certificates file',
+  sslkeylogfile: 'NSS key log file',
+  handshake_idle_timeout_ms: 'handshake idle timeout',
+  idle_timeout_ms: 'idle timeout (max_idle_timeout)',
+  tls_client_max_send_buffer: 'client TLS send buffer limit',
+  tls_server_max_send_buffer: 'server TLS send buffer limit',
+  stream_recv_window_default: 'per-stream receive window',
+  stream_recv_buffer_default: 'initial per-stream receive buffer (reported; no wire effect)',
+  conn_flow_control_window: 'connection receive window (initial_max_data)',
+  initial_window_packets: 'initial congestion window in packets',
+  send_idle_timeout_ms: 'restart from the initial window after sending was idle',
+  initial_rtt_ms: 'RTT assumed before the first sample',
+  max_ack_delay_ms: 'max_ack_delay',
+  disconnect_timeout_ms: 'give up when data stays unacknowledged this long',
+  keep_alive_interval_ms: 'PING after this long without activity',
+  congestion_control_algorithm: 'congestion controller (0: CUBIC)',
+  peer_bidi_stream_count: 'bidirectional streams the peer may open',
+  peer_unidi_stream_count: 'unidirectional streams the peer may open',
+  max_operations_per_drain: 'events a connection process handles per turn',
+  send_buffering_enabled: 'send completion on buffering (1) or on acknowledgement (0)',
+  pacing_enabled: 'pacing',
+  datagram_receive_enabled: 'accept DATAGRAM frames',
+  server_resumption_level: 'server session resumption (1) and 0-RTT (2)',
+};
+
+/** Every quicer conn_opts key (QUICER.md §1) with how purequic treats it, in the order of QUICER.md. */
+export const QUICER_CONN_OPTS: readonly ConnOptInfo[] = [
+  'alpn', 'conn_callback', 'custom_verify', 'handle', 'nst', 'quic_event_mask', 'disable_1rtt_encryption', 'local_address',
+  'local_bidi_stream_count', 'local_peer_unidi_stream_count', 'quic_registration',
+  'cert', 'certfile', 'key', 'keyfile', 'password', 'verify', 'cacertfile', 'sslkeylogfile', 'certkeyasn1',
+  'max_bytes_per_key', 'handshake_idle_timeout_ms', 'idle_timeout_ms', 'tls_client_max_send_buffer', 'tls_server_max_send_buffer',
+  'stream_recv_window_default', 'stream_recv_buffer_default', 'conn_flow_control_window', 'max_stateless_operations',
+  'initial_window_packets', 'send_idle_timeout_ms', 'initial_rtt_ms', 'max_ack_delay_ms', 'disconnect_timeout_ms',
+  'keep_alive_interval_ms', 'congestion_control_algorithm', 'peer_bidi_stream_count', 'peer_unidi_stream_count',
+  'retry_memory_limit', 'load_balancing_mode', 'max_operations_per_drain', 'send_buffering_enabled', 'pacing_enabled',
+  'migration_enabled', 'datagram_receive_enabled', 'server_resumption_level', 'minimum_mtu', 'maximum_mtu',
+  'mtu_discovery_search_complete_timeout_us', 'mtu_discovery_missing_probe_count', 'max_binding_stateless_operations',
+  'stateless_operation_expiration_ms', 'max_worker_queue_delay_us',
+].map((key): ConnOptInfo => {
+  if (key in READ_ONLY) return { key, state: 'read-only', about: READ_ONLY[key]! };
+  if (key in FEATURE) return { key, state: 'not-available-yet', about: FEATURE[key]! };
+  return { key, state: 'effective', about: EFFECTIVE[key]! };
+});
+
+const STATE = new Map(QUICER_CONN_OPTS.map((i) => [i.key, i.state]));
+
+/** Names of every quicer key (the rest of a conn_opts map is application data). */
+export const QUICER_CONN_OPT_KEYS: readonly string[] = QUICER_CONN_OPTS.map((i) => i.key);
+
+/**
+ * The settings `getopt(conn, 'settings')` reports, in quicer's order (QUICER.md §0.6), with
+ * `server_resumption_level` too (QUICER.md §5.20: every setting applied is reported). Settings
+ * whose feature is not available yet are left out rather than reported with a value the stack
+ * would not honour.
+ */
+export const SETTINGS_REPORT_KEYS = [
+  'handshake_idle_timeout_ms',
+  'idle_timeout_ms',
+  'tls_client_max_send_buffer',
+  'tls_server_max_send_buffer',
+  'stream_recv_window_default',
+  'stream_recv_buffer_default',
+  'conn_flow_control_window',
+  'initial_window_packets',
+  'send_idle_timeout_ms',
+  'initial_rtt_ms',
+  'max_ack_delay_ms',
+  'disconnect_timeout_ms',
+  'keep_alive_interval_ms',
+  'congestion_control_algorithm',
+  'peer_bidi_stream_count',
+  'peer_unidi_stream_count',
+  'max_operations_per_drain',
+  'send_buffering_enabled',
+  'pacing_enabled',
+  'datagram_receive_enabled',
+  'server_resumption_level',
+] as const;
+
+/** A key of the settings report. */
+export type SettingKey = (typeof SETTINGS_REPORT_KEYS)[number];
+
+/** The settings reported by `getopt(conn, 'settings')` (keys of SETTINGS_REPORT_KEYS), with their effective values. */
 export type SettingsReport = Record<string, number | boolean>;
 
 /** Validated connection options. */
@@ -197,7 +266,7 @@ export interface ConnOptions {
   /** Client certificate / server certificate (DER chain, leaf first) and its PKCS#8 key. */
   certificateChain: Uint8Array[] | undefined;
   privateKey: Uint8Array | undefined;
-  /** `verify: verify_peer` (client: check the server; server: require a client certificate). */
+  /** `verify: verify_peer` (client: check the server; server: require and check a client certificate). */
   verifyPeer: boolean;
   /** Trust anchors from `cacertfile` (undefined when not given). */
   trusted: Uint8Array[] | undefined;
@@ -207,7 +276,7 @@ export interface ConnOptions {
   localAddress: { address: string | undefined; port: number } | undefined;
   /** A resumption ticket (`nst`) from an earlier `nst_received`. */
   nst: Uint8Array | undefined;
-  /** `handle`: a connection opened earlier with `openConnection` (validated by the caller). */
+  /** `handle`: a connection opened earlier with `openConnection` (checked by connect). */
   handle: unknown;
   /** Engine settings for the transport. */
   transport: Partial<TransportSettings>;
@@ -225,6 +294,7 @@ export interface ConnOptions {
   app: Record<string, unknown>;
 }
 
+/** How `validateConnOpts` reads a map. */
 export interface ValidateOptions {
   /** Where the map came from, for messages (`conn_opts`, `listen_opts`, …). */
   where?: string;
@@ -235,14 +305,33 @@ export interface ValidateOptions {
 }
 
 /** A plain map: quicer takes maps (or proplists); `undefined` values count as absent. */
-function asMap(where: string, opts: unknown): Record<string, unknown> {
+export function asOptionMap(where: string, opts: unknown): Record<string, unknown> {
   if (opts === undefined) return {};
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts) || opts instanceof Uint8Array) {
-    throw new TypeError(`${where}: ${show(opts)} is not an options map (a plain object)`);
+    throw new TypeError(`${where}: ${show(opts)} is not an options map; expected a plain object`);
   }
   const m: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(opts as Record<string, unknown>)) if (v !== undefined) m[k] = v;
   return m;
+}
+
+/**
+ * Options set on a connection handle from `openConnection` before it started (quicer's
+ * pre-start setopt): applied when the handle is connected, over the connect options (MsQuic
+ * keeps settings set on the connection over those of the configuration).
+ */
+const handlePresets = new WeakMap<object, Record<string, unknown>>();
+
+/** Records `key: value` to apply when the not-yet-started `handle` connects. */
+export function presetHandleOption(handle: object, key: string, value: unknown): void {
+  let m = handlePresets.get(handle);
+  if (m === undefined) handlePresets.set(handle, (m = {}));
+  m[key] = value;
+}
+
+/** What was preset on a handle (empty when nothing). */
+export function handlePresetOptions(handle: object): Readonly<Record<string, unknown>> {
+  return handlePresets.get(handle) ?? {};
 }
 
 /**
@@ -251,60 +340,117 @@ function asMap(where: string, opts: unknown): Record<string, unknown> {
  */
 export function validateConnOpts(opts: unknown, o: ValidateOptions): ConnOptions {
   const where = o.where ?? 'conn_opts';
-  const m = asMap(where, opts);
+  let m = asOptionMap(where, opts);
+  if (m.handle !== null && typeof m.handle === 'object') {
+    const preset = handlePresets.get(m.handle);
+    if (preset !== undefined) m = { ...m, ...preset };
+  }
   const app: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m)) {
-    const cls = KEYS[k];
-    if (cls === undefined) {
-      app[k] = v;
-      continue;
-    }
-    if (cls === 'readonly') {
-      throw new TypeError(`${where}.${k}: is read-only (how many streams this side may still open); read it with getopt(conn, '${k}')`);
-    }
-    if (cls === 'unavailable') {
-      throw new TypeError(`${where}.${k}: ${show(v)} was given, but this option's feature is not available yet in purequic`);
+    const state = STATE.get(k);
+    if (state === undefined) app[k] = v;
+    else if (state === 'read-only') {
+      throw new TypeError(`${where}.${k}: ${show(v)} was given, but the key is read-only (${READ_ONLY[k]}); leave it out and read it with getopt(conn, '${k}')`);
+    } else if (state === 'not-available-yet') {
+      throw new TypeError(`${where}.${k}: ${show(v)} was given, but ${FEATURE[k]} is not available yet in purequic; leave the key out`);
     }
   }
-  if (m.alpn === undefined) throw new TypeError(`${where}.alpn: missing; expected a non-empty array of protocol names`);
+  if (m.alpn === undefined) throw new TypeError(`${where}.alpn: missing; expected a non-empty array of protocol names (strings of 1..255 bytes)`);
   const alpn = validateAlpn(where, m.alpn);
+  const tls = validateCredentials(where, m, o);
+  const customVerify = m.custom_verify === undefined ? false : flag(where, 'custom_verify', m.custom_verify, false);
+  let sslkeylogfile: string | undefined;
+  if (m.sslkeylogfile !== undefined) {
+    sslkeylogfile = str(where, 'sslkeylogfile', m.sslkeylogfile, 'a file path in an existing directory');
+    const dir = dirname(sslkeylogfile);
+    if (!existsSync(dir) || (existsSync(sslkeylogfile) && statSync(sslkeylogfile).isDirectory())) {
+      throw optionError(where, 'sslkeylogfile', m.sslkeylogfile, 'a file path in an existing directory');
+    }
+  }
+  const quicEventMask = m.quic_event_mask === undefined ? 0 : uint(where, 'quic_event_mask', m.quic_event_mask, 0, U32, 'an integer in 0..4294967295 (bit 1: nst_received, bit 2: no streams_available)');
+  const localAddress = m.local_address === undefined ? undefined : parseLocalAddress(where, 'local_address', m.local_address);
+  let nst: Uint8Array | undefined;
+  if (m.nst !== undefined) {
+    if (!(m.nst instanceof Uint8Array) || m.nst.length === 0) throw optionError(where, 'nst', m.nst, 'a non-empty ticket (Uint8Array) from nst_received');
+    nst = m.nst;
+  }
+  if (m.handle !== undefined && (m.handle === null || typeof m.handle !== 'object' || (m.handle as { kind?: unknown }).kind !== 'connection')) {
+    throw optionError(where, 'handle', m.handle, 'a connection handle from openConnection() that was not started yet');
+  }
+  if (m.conn_callback !== undefined && (m.conn_callback === null || typeof m.conn_callback !== 'object' || typeof (m.conn_callback as { init?: unknown }).init !== 'function')) {
+    throw optionError(where, 'conn_callback', m.conn_callback, 'a callback module (an object with at least an init function)');
+  }
+  const s = validateSettings(where, m, o.side);
+  return {
+    alpn,
+    ...tls,
+    customVerify,
+    sslkeylogfile,
+    quicEventMask,
+    localAddress,
+    nst,
+    handle: m.handle,
+    transport: transportSettings(s, o.side),
+    sendBuffering: s.send_buffering_enabled as boolean,
+    maxOperationsPerDrain: s.max_operations_per_drain as number,
+    tlsClientMaxSendBuffer: s.tls_client_max_send_buffer as number,
+    tlsServerMaxSendBuffer: s.tls_server_max_send_buffer as number,
+    streamRecvBufferDefault: s.stream_recv_buffer_default as number,
+    datagramReceiveEnabled: s.datagram_receive_enabled as boolean,
+    serverResumptionLevel: s.server_resumption_level as 0 | 1 | 2,
+    settings: s,
+    app,
+  };
+}
 
-  // TLS material.
-  const password = m.password === undefined ? undefined : str(where, 'password', m.password, 'a string of at most 255 characters');
-  if (password !== undefined && password.length > 255) throw optionError(where, 'password', password, 'a string of at most 255 characters', true);
-  let certificateChain: Uint8Array[] | undefined;
-  let privateKey: Uint8Array | undefined;
+/** The TLS keys (QUICER.md §1b): credentials from cert/certfile + key/keyfile (+ password), verify, cacertfile. */
+function validateCredentials(
+  where: string,
+  m: Record<string, unknown>,
+  o: ValidateOptions,
+): Pick<ConnOptions, 'certificateChain' | 'privateKey' | 'verifyPeer' | 'trusted'> {
+  const password = m.password === undefined ? undefined : str(where, 'password', m.password, 'a string of 1..255 characters');
+  if (password !== undefined && password.length > 255) throw optionError(where, 'password', password, 'a string of 1..255 characters', true);
+  if (m.cert !== undefined && m.certfile !== undefined) throw new TypeError(`${where}.cert: given together with certfile; give one of them`);
+  if (m.key !== undefined && m.keyfile !== undefined) throw new TypeError(`${where}.key: given together with keyfile; give one of them`);
   const certSrc = m.cert !== undefined ? 'cert' : m.certfile !== undefined ? 'certfile' : undefined;
   const keySrc = m.key !== undefined ? 'key' : m.keyfile !== undefined ? 'keyfile' : undefined;
-  if (m.cert !== undefined && m.certfile !== undefined) throw new TypeError(`${where}: give either cert or certfile, not both`);
-  if (m.key !== undefined && m.keyfile !== undefined) throw new TypeError(`${where}: give either key or keyfile, not both`);
-  try {
-    if (certSrc === 'cert') certificateChain = loadCertificateChain(pemOrDer(where, 'cert', m.cert));
-    if (certSrc === 'certfile') certificateChain = readCertificateChainFile(str(where, 'certfile', m.certfile, 'a file path'));
-  } catch (e) {
-    if (e instanceof TypeError && e.message.startsWith(`${where}.`)) throw e;
-    throw new TypeError(`${where}.${certSrc}: ${(e as Error).message}`);
+  if ((certSrc === undefined) !== (keySrc === undefined)) {
+    const given = certSrc ?? keySrc!;
+    throw new TypeError(`${where}.${given}: given without ${certSrc === undefined ? 'cert or certfile' : 'key or keyfile'}; a certificate and its private key go together`);
   }
-  try {
-    if (keySrc === 'key') privateKey = loadPrivateKey(pemOrDer(where, 'key', m.key), password);
-    if (keySrc === 'keyfile') privateKey = readPrivateKeyFile(str(where, 'keyfile', m.keyfile, 'a file path'), password);
-  } catch (e) {
-    if (e instanceof TypeError && e.message.startsWith(`${where}.`)) throw e;
-    throw new TypeError(`${where}.${keySrc}: ${(e as Error).message}`);
+  if (password !== undefined && keySrc === undefined) {
+    throw new TypeError(`${where}.password: given without key or keyfile; it decrypts an encrypted private key`);
   }
-  if ((certificateChain === undefined) !== (privateKey === undefined)) {
-    if (o.requireCertificate || o.side === 'server') {
-      throw new TypeError(`${where}: ${certSrc ?? 'cert/certfile'} and ${keySrc ?? 'key/keyfile'} must be given together`);
+  let certificateChain: Uint8Array[] | undefined;
+  let privateKey: Uint8Array | undefined;
+  if (certSrc !== undefined && keySrc !== undefined) {
+    const certValue = m[certSrc];
+    const keyValue = m[keySrc];
+    try {
+      certificateChain =
+        certSrc === 'cert'
+          ? loadCertificateChain(pemOrDer(where, 'cert', certValue))
+          : readCertificateChainFile(str(where, 'certfile', certValue, 'a file path'));
+    } catch (e) {
+      if (e instanceof TypeError && e.message.startsWith(`${where}.`)) throw e;
+      throw new TypeError(`${where}.${certSrc}: ${show(certValue)} cannot be used: ${(e as Error).message}`);
     }
-    // quicer clients present a certificate only when both are given.
-    certificateChain = undefined;
-    privateKey = undefined;
+    try {
+      privateKey =
+        keySrc === 'key'
+          ? loadPrivateKey(pemOrDer(where, 'key', keyValue), password)
+          : readPrivateKeyFile(str(where, 'keyfile', keyValue, 'a file path'), password);
+    } catch (e) {
+      if (e instanceof TypeError && e.message.startsWith(`${where}.`)) throw e;
+      throw new TypeError(`${where}.${keySrc}: ${show(keyValue)} cannot be used: ${(e as Error).message}`);
+    }
+    if (!certificateMatchesKey(certificateChain[0]!, privateKey)) {
+      throw new TypeError(`${where}.${keySrc}: the private key does not match the certificate in ${certSrc}`);
+    }
   }
-  if (certificateChain !== undefined && privateKey !== undefined && !certificateMatchesKey(certificateChain[0]!, privateKey)) {
-    throw new TypeError(`${where}.${keySrc}: the private key does not match the certificate in ${certSrc}`);
-  }
-  if (o.requireCertificate && certificateChain === undefined) {
-    throw new TypeError(`${where}: a listener needs certfile/keyfile (or cert/key)`);
+  if ((o.requireCertificate || o.side === 'server') && certificateChain === undefined) {
+    throw new TypeError(`${where}.certfile: missing; a listener needs certfile and keyfile (or cert and key)`);
   }
   let verifyPeer = false;
   if (m.verify !== undefined) {
@@ -319,63 +465,57 @@ export function validateConnOpts(opts: unknown, o: ValidateOptions): ConnOptions
     try {
       trusted = readTrustedCertificatesFile(path);
     } catch (e) {
-      throw new TypeError(`${where}.cacertfile: ${(e as Error).message}`);
+      throw new TypeError(`${where}.cacertfile: ${show(path)} cannot be used: ${(e as Error).message}`);
     }
   }
-  const customVerify = m.custom_verify === undefined ? false : flag(where, 'custom_verify', m.custom_verify, false);
-  const sslkeylogfile = m.sslkeylogfile === undefined ? undefined : str(where, 'sslkeylogfile', m.sslkeylogfile, 'a file path');
-  const quicEventMask = m.quic_event_mask === undefined ? 0 : uint(where, 'quic_event_mask', m.quic_event_mask, 0, 0xffffffff);
-  const localAddress = m.local_address === undefined ? undefined : parseLocalAddress(where, 'local_address', m.local_address);
-  let nst: Uint8Array | undefined;
-  if (m.nst !== undefined) {
-    if (!(m.nst instanceof Uint8Array) || m.nst.length === 0) throw optionError(where, 'nst', m.nst, 'a ticket (Uint8Array) from nst_received');
-    nst = m.nst;
-  }
-  if (m.conn_callback !== undefined && (m.conn_callback === null || typeof m.conn_callback !== 'object') && typeof m.conn_callback !== 'function') {
-    throw optionError(where, 'conn_callback', m.conn_callback, 'a callback module (an object with the behaviour callbacks)');
-  }
+  return { certificateChain, privateKey, verifyPeer, trusted };
+}
 
-  // Settings (QUICER.md §1c).
-  const defaults: Record<string, number | boolean> = { ...MSQUIC_DEFAULTS };
-  if (o.side === 'client') Object.assign(defaults, QUICER_CLIENT_DEFAULTS);
-  const s: Record<string, number | boolean> = { ...defaults };
-  const u = (key: string, min: number, max: number, what?: string): void => {
+/** The settings keys (QUICER.md §1c) with MsQuic's defaults, quicer's client defaults and purequic's limits. */
+function validateSettings(where: string, m: Record<string, unknown>, side: 'client' | 'server'): SettingsReport {
+  const s: SettingsReport = {};
+  for (const k of SETTINGS_REPORT_KEYS) s[k] = MSQUIC_DEFAULTS[k];
+  if (side === 'client') Object.assign(s, QUICER_CLIENT_DEFAULTS);
+  const u = (key: SettingKey, min: number, max: number | bigint, what?: string): void => {
     if (m[key] !== undefined) s[key] = uint(where, key, m[key], min, max, what);
   };
-  u('handshake_idle_timeout_ms', 0, MAX_VARINT);
-  u('idle_timeout_ms', 0, MAX_VARINT);
-  u('tls_client_max_send_buffer', 0, 0xffffffff);
-  u('tls_server_max_send_buffer', 0, 0xffffffff);
+  u('handshake_idle_timeout_ms', 0, MAX_VARINT, 'an integer in 0..2^62-1 (0: no handshake idle timeout)');
+  u('idle_timeout_ms', 0, MAX_VARINT, 'an integer in 0..2^62-1 (0: no idle timeout)');
+  u('tls_client_max_send_buffer', 0, U32, 'an integer in 0..4294967295 (bytes; 0: no limit)');
+  u('tls_server_max_send_buffer', 0, U32, 'an integer in 0..4294967295 (bytes; 0: no limit)');
   if (m.stream_recv_window_default !== undefined) {
-    const w = uint(where, 'stream_recv_window_default', m.stream_recv_window_default, 1, 0xffffffff, 'a non-zero power of two up to 2^31');
-    if ((w & (w - 1)) !== 0) throw optionError(where, 'stream_recv_window_default', m.stream_recv_window_default, 'a non-zero power of two', true);
+    const what = 'a power of two in 1..2^31 (bytes)';
+    const w = uint(where, 'stream_recv_window_default', m.stream_recv_window_default, 1, 2 ** 31, what);
+    if (2 ** Math.round(Math.log2(w)) !== w) throw optionError(where, 'stream_recv_window_default', m.stream_recv_window_default, what, true);
     s.stream_recv_window_default = w;
   }
-  u('stream_recv_buffer_default', 4096, 0xffffffff, 'an integer in 4096..4294967295');
-  u('conn_flow_control_window', 0, 0xffffffff);
-  u('initial_window_packets', 1, 0xffffffff);
-  u('send_idle_timeout_ms', 0, 0xffffffff);
-  u('initial_rtt_ms', 1, 0xffffffff, 'an integer in 1..4294967295 (must be above 0)');
-  u('max_ack_delay_ms', 0, 16383);
-  u('disconnect_timeout_ms', 1, 600_000);
-  u('keep_alive_interval_ms', 0, 0xffffffff);
+  u('stream_recv_buffer_default', 4096, U32, 'an integer in 4096..4294967295 (bytes)');
+  u('conn_flow_control_window', 0, U32, 'an integer in 0..4294967295 (bytes)');
+  u('initial_window_packets', 2, 1_000_000, 'an integer in 2..1000000 (packets; purequic keeps at least a 2-packet window)');
+  u('send_idle_timeout_ms', 0, U32, 'an integer in 0..4294967295 (0: never restart from the initial window)');
+  u('initial_rtt_ms', 1, U32, 'an integer in 1..4294967295 (must be above 0)');
+  u('max_ack_delay_ms', 0, 16383, 'an integer in 0..16383 (2^14 - 1)');
+  u('disconnect_timeout_ms', 1, 600_000, 'an integer in 1..600000');
+  u('keep_alive_interval_ms', 0, U32, 'an integer in 0..4294967295 (0: no keep-alive)');
   if (m.congestion_control_algorithm !== undefined) {
-    const c = uint(where, 'congestion_control_algorithm', m.congestion_control_algorithm, 0, 1, '0 (CUBIC) or 1 (BBR)');
-    if (c === 1) throw new TypeError(`${where}.congestion_control_algorithm: 1 (BBR) was given, but BBR is not available yet in purequic; use 0 (CUBIC)`);
+    const c = uint(where, 'congestion_control_algorithm', m.congestion_control_algorithm, 0, 1, '0 (CUBIC); 1 (BBR) is not available yet');
+    if (c === 1) throw new TypeError(`${where}.congestion_control_algorithm: 1 was given, but BBR is not available yet in purequic; use 0 (CUBIC)`);
     s.congestion_control_algorithm = c;
   }
   u('peer_bidi_stream_count', 0, 65535);
   u('peer_unidi_stream_count', 0, 65535);
-  u('max_operations_per_drain', 1, 255);
+  u('max_operations_per_drain', 1, 255, 'an integer in 1..255');
   for (const k of ['send_buffering_enabled', 'pacing_enabled', 'datagram_receive_enabled'] as const) {
     if (m[k] !== undefined) s[k] = flag(where, k, m[k], true);
   }
-  if (m.server_resumption_level !== undefined) {
-    s.server_resumption_level = uint(where, 'server_resumption_level', m.server_resumption_level, 0, 2, '0 (none), 1 (resume) or 2 (resume and 0-RTT)');
-  }
+  u('server_resumption_level', 0, 2, '0 (none), 1 (resume) or 2 (resume and 0-RTT)');
+  return s;
+}
 
+/** Engine settings for validated settings. */
+function transportSettings(s: SettingsReport, side: 'client' | 'server'): Partial<TransportSettings> {
   const window = s.stream_recv_window_default as number;
-  const transport: Partial<TransportSettings> = {
+  return {
     handshakeIdleTimeout: s.handshake_idle_timeout_ms as number,
     maxIdleTimeout: s.idle_timeout_ms as number,
     initialMaxStreamDataBidiLocal: window,
@@ -394,57 +534,8 @@ export function validateConnOpts(opts: unknown, o: ValidateOptions): ConnOptions
     pacing: s.pacing_enabled as boolean,
     maxDatagramFrameSize: s.datagram_receive_enabled ? 65535 : 0,
     issueSessionTicket: (s.server_resumption_level as number) >= 1,
-    maxTlsSendBuffer: (o.side === 'client' ? s.tls_client_max_send_buffer : s.tls_server_max_send_buffer) as number,
+    maxTlsSendBuffer: (side === 'client' ? s.tls_client_max_send_buffer : s.tls_server_max_send_buffer) as number,
   };
-  return {
-    alpn,
-    certificateChain,
-    privateKey,
-    verifyPeer,
-    trusted,
-    customVerify,
-    sslkeylogfile,
-    quicEventMask,
-    localAddress,
-    nst,
-    handle: m.handle,
-    transport,
-    sendBuffering: s.send_buffering_enabled as boolean,
-    maxOperationsPerDrain: s.max_operations_per_drain as number,
-    tlsClientMaxSendBuffer: s.tls_client_max_send_buffer as number,
-    tlsServerMaxSendBuffer: s.tls_server_max_send_buffer as number,
-    streamRecvBufferDefault: s.stream_recv_buffer_default as number,
-    datagramReceiveEnabled: s.datagram_receive_enabled as boolean,
-    serverResumptionLevel: s.server_resumption_level as 0 | 1 | 2,
-    settings: s,
-    app,
-  };
-}
-
-/** The `sslkeylogfile` writer: NSS key-log lines appended, with the header on an empty file. */
-export function keyLogWriter(path: string): (line: string) => void {
-  let started = false;
-  return (line: string) => {
-    try {
-      if (!started) {
-        started = true;
-        let empty = true;
-        try {
-          empty = readFileSync(path).length === 0;
-        } catch {
-          empty = true;
-        }
-        if (empty) appendLine(path, '# TLS 1.3 secrets log file');
-      }
-      appendLine(path, line);
-    } catch {
-      // A key log that cannot be written must not break the connection.
-    }
-  };
-}
-
-function appendLine(path: string, line: string): void {
-  appendFileSync(path, line + '\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,6 +544,7 @@ function appendLine(path: string, line: string): void {
 /** Receive mode of a stream: `true`, `false` (passive), `'once'`, or a message count. */
 export type ActiveMode = boolean | 'once' | number;
 
+/** Validated `stream_opts`. */
 export interface StreamOptions {
   active: ActiveMode;
   /** QUIC_STREAM_OPEN_FLAG_*: 1 unidirectional, 2 0-RTT. */
@@ -481,10 +573,12 @@ export function validateActive(where: string, v: unknown): ActiveMode {
 
 /** Validates `stream_opts` (quicer's start_stream defaults: active true, start_flag SHUTDOWN_ON_FAIL). */
 export function validateStreamOpts(opts: unknown, where = 'stream_opts'): StreamOptions {
-  const m = asMap(where, opts);
+  const m = asOptionMap(where, opts);
   const app: Record<string, unknown> = {};
   for (const k of Object.keys(m)) {
-    if (STREAM_READONLY.has(k)) throw new TypeError(`${where}.${k}: is read-only; read it with getopt(stream, '${k}')`);
+    if (STREAM_READONLY.has(k)) {
+      throw new TypeError(`${where}.${k}: ${show(m[k])} was given, but the key is read-only; leave it out and read it with getopt(stream, '${k}')`);
+    }
     if (!STREAM_KEYS.has(k)) app[k] = m[k];
   }
   const active = m.active === undefined ? true : validateActive(where, m.active);
@@ -494,8 +588,8 @@ export function validateStreamOpts(opts: unknown, where = 'stream_opts'): Stream
   if (m.quic_event_mask !== undefined && m.event_mask !== undefined && m.quic_event_mask !== m.event_mask) {
     throw new TypeError(`${where}: event_mask and quic_event_mask disagree (${show(m.event_mask)} vs ${show(m.quic_event_mask)}); they mean the same`);
   }
-  const eventMask = em === undefined ? 0 : uint(where, m.quic_event_mask !== undefined ? 'quic_event_mask' : 'event_mask', em, 0, 0xffffffff);
+  const eventMask = em === undefined ? 0 : uint(where, m.quic_event_mask !== undefined ? 'quic_event_mask' : 'event_mask', em, 0, U32, 'an integer in 0..4294967295 (bit 1: start_completed)');
   const disableFpbuffer = m.disable_fpbuffer === undefined ? false : flag(where, 'disable_fpbuffer', m.disable_fpbuffer, false);
-  const priority = m.priority === undefined ? undefined : uint(where, 'priority', m.priority, 0, 65535);
+  const priority = m.priority === undefined ? undefined : uint(where, 'priority', m.priority, 0, 65535, 'an integer in 0..65535 (higher is sent first)');
   return { active, openFlag, startFlag, eventMask, disableFpbuffer, priority, app };
 }

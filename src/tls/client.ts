@@ -437,7 +437,7 @@ export class TlsClient extends TlsEngine {
       verification: this.verify,
       awaitingVerdict: awaiting,
       request:
-        this.verify === 'builtin'
+        this.verify !== 'none'
           ? { trusted: this.config.trustedCertificates ?? [], serverName: this.serverName, now: this.now, purpose: 'server' }
           : undefined,
     });
