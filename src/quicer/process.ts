@@ -208,7 +208,7 @@ export abstract class Process {
   link(other: Process): void {
     if (other === this) return;
     if (!other.alive) {
-      this.exitSignal(other, 'noproc');
+      this.exitSignal(other, 'noproc', true);
       return;
     }
     this.links.add(other);
@@ -267,7 +267,7 @@ export abstract class Process {
     this.links.clear();
     for (const l of links) {
       l.links.delete(this);
-      l.exitSignal(this, reason);
+      l.exitSignal(this, reason, true);
     }
     for (const [ref, w] of this.watchers) w.send(['DOWN', ref, this, reason] as DownMessage);
     this.watchers.clear();
@@ -282,10 +282,15 @@ export abstract class Process {
     }
   }
 
-  /** An exit signal from a linked process (or `kill` from anyone). */
-  exitSignal(from: Process, reason: ExitReason): void {
+  /**
+   * An exit signal from `from` (Erlang's exit/2, and what a linked process sends when it
+   * ends): a trapping process gets `['EXIT', from, reason]`, any other one ends unless the
+   * reason is normal. `'kill'` sent directly (`linked` false) cannot be trapped and ends the
+   * process with `'killed'`; coming through a link it is an ordinary reason, as in Erlang.
+   */
+  exitSignal(from: Process, reason: ExitReason, linked = false): void {
     if (!this.alive) return;
-    if (reason === 'kill') {
+    if (reason === 'kill' && !linked) {
       this.exit('killed');
       return;
     }
@@ -420,5 +425,16 @@ export class Inbox extends Process {
   /** Messages received and not yet taken by `receive`. */
   get pending(): readonly unknown[] {
     return this.stash;
+  }
+
+  /** Received messages not yet taken count as queued: a stream handoff takes them too, oldest first. */
+  override extractMessages(pred: (m: unknown) => boolean): unknown[] {
+    const out: unknown[] = [];
+    for (let i = 0; i < this.stash.length; ) {
+      if (pred(this.stash[i])) out.push(this.stash.splice(i, 1)[0]);
+      else i++;
+    }
+    for (const m of super.extractMessages(pred)) out.push(m);
+    return out;
   }
 }

@@ -148,6 +148,21 @@ describe('exits', () => {
     expect(trapper.alive).toBe(true);
   });
 
+  it("'kill' sent directly cannot be trapped (the process ends 'killed'); through a link it is an ordinary reason", async () => {
+    const trapper = new Inbox();
+    trapper.trapExit = true;
+    trapper.exitSignal(dier(), 'kill');
+    expect(trapper.exitReason).toBe('killed');
+
+    const victim = dier();
+    const linkedTrapper = new Inbox();
+    linkedTrapper.trapExit = true;
+    victim.link(linkedTrapper);
+    victim.exit('kill');
+    expect(await linkedTrapper.receive()).toEqual(['EXIT', victim, 'kill']);
+    expect(linkedTrapper.alive).toBe(true);
+  });
+
   it('monitors get DOWN with the reason; monitoring a dead process gives noproc', async () => {
     const w = new Inbox();
     const p = dier();
