@@ -20,7 +20,7 @@ class Unclaimed extends Process {
 }
 const UNCLAIMED = new Unclaimed();
 
-/** Where to listen: a port, or "ip:port" / "[v6]:port". */
+/** Where to listen (quicer's `listen_on()`): a port (all IPv4 addresses), or `"ip:port"` / `"[v6]:port"`. */
 export type ListenOn = number | string;
 
 function parseListenOn(on: unknown): { address: string; port: number } {
@@ -38,17 +38,29 @@ function serverOptions(o: ConnOptions, accept: () => boolean): ServerOptions {
   };
 }
 
+/**
+ * quicer's `listener_handle()`: what `quicer.listen` returns. Acceptor processes queue on it
+ * (`quicer.asyncAccept`, or a `QuicListenerServer`'s pool); each new connection goes to the
+ * first live one as `['quic', 'new_conn', conn, props]` and is held there until that process
+ * calls `quicer.handshake` / `quicer.asyncHandshake`.
+ */
 export class QuicListener {
+  /** Tells a listener handle from a connection or stream handle. */
   readonly kind = 'listener' as const;
   /** The endpoint accepting new connections (older endpoints stay until their connections end). */
   endpoint: QuicEndpoint;
+  /** The validated listener options new connections get. */
   opts: ConnOptions;
   /** Raw listener options (kept for `get_conf`-like reads and reloads). */
   rawOpts: Record<string, unknown>;
+  /** The address asked for (port 0 stays 0 here; `address()` gives the bound port). */
   listenOn: { address: string; port: number };
   private readonly acceptors: Process[] = [];
+  /** `lock` was called: new connections are not accepted until `unlock`. */
   locked = false;
+  /** `close` or `shutdown` was called. */
   closed = false;
+  /** Connections accepted on this listener and not closed yet. */
   readonly connections = new Set<QuicConn>();
   private readonly retired = new Set<QuicEndpoint>();
 
@@ -60,7 +72,11 @@ export class QuicListener {
     endpoint.onConnection = (ec) => this.onConnection(ec);
   }
 
-  /** Validates the listener options (throws TypeError/RangeError) and binds. */
+  /**
+   * Validates the listener options (a TypeError / RangeError naming the key on a bad one; a
+   * `conn_acceptors` key is ignored here) and binds the UDP socket. `quicer.listen` wraps this
+   * with quicer's result terms.
+   */
   static async open(on: ListenOn, lopts: Record<string, unknown>): Promise<QuicListener> {
     const where = 'listen_opts';
     const { conn_acceptors: _n, ...rest } = lopts;
@@ -78,17 +94,20 @@ export class QuicListener {
     return l;
   }
 
-  /** The bound address. */
+  /** The address and port the socket is bound to (the one clients connect to). */
   address(): { address: string; port: number } {
     return this.endpoint.address();
   }
 
-  /** Queues a process to receive the next connection (quicer:async_accept). */
+  /**
+   * Queues `p` to receive the next connection (quicer:async_accept/2). Dead processes are
+   * skipped when a connection arrives.
+   */
   addAcceptor(p: Process): void {
     this.acceptors.push(p);
   }
 
-  /** Live acceptors waiting. */
+  /** How many live acceptors are queued (a connection arriving with none is refused). */
   get acceptorCount(): number {
     let n = 0;
     for (const a of this.acceptors) if (a.alive) n++;
