@@ -13,14 +13,27 @@ import { clientTls } from './tls-config.js';
 import type { TransportShutdownProps } from './status.js';
 import { applyRuntimeSettings } from './quicer-settings.js';
 
+/**
+ * The peer's certificates as quicer gives them with `custom_verify`: `[leafDer, chainDer]` (the
+ * chain starts with the leaf).
+ */
 export type Certs = readonly [Uint8Array, readonly Uint8Array[]];
 
-/** The owner for a handle: the given process, the calling one, or a fresh inbox. */
+/**
+ * The owner for a new handle: `owner` if given, else the calling process (`self()`), else a
+ * fresh `Inbox` (outside any process).
+ * @internal
+ */
 export function ownerOf(owner: Process | undefined): Process {
   return owner ?? self() ?? new Inbox();
 }
 
-/** A connection handle for the client connection (not started) — quicer:open_connection. */
+/**
+ * quicer:open_connection/0,1: a client connection handle that is not started yet, owned by
+ * `owner` (default: the caller). Set pre-start options on it with `setopt`, then start it by
+ * passing it as `conn_opts.handle` to `connect` / `asyncConnect` (its options are then the
+ * connect's, over the presets).
+ */
 export function openConnection(owner?: Process): QuicConn {
   return new QuicConn('client', validateConnOpts({ alpn: ['h3'] }, { side: 'client' }), ownerOf(owner));
 }
@@ -46,16 +59,23 @@ async function resolve(host: string): Promise<string> {
   return (await lookup(host)).address;
 }
 
+/** purequic's extra arguments of the connect functions. */
 export interface ConnectOptions {
+  /** The process that receives the connection's events (default: the caller, else a fresh `Inbox`). */
   owner?: Process;
+  /** Where the connection lives (default: the global registration and its shared UDP sockets). */
   registration?: Registration;
 }
 
 /**
- * quicer:connect/4: connects and waits for the handshake. `handshake_idle_timeout_ms`
- * defaults to `timeoutMs`, so a connect that does not complete ends as a transport shutdown
- * (`['error', 'transport_down', {status: 'connection_idle', error: 1}]`), as in quicer. With
- * `custom_verify`, resolves `['ok', conn, [cert, chain]]` when the certificate arrives first.
+ * quicer:connect/4: connects to `host:port` (an IP literal or a name) and waits for the
+ * handshake. `handshake_idle_timeout_ms` defaults to `timeoutMs`, so a connect that does not
+ * complete ends as a transport shutdown, as in quicer. Resolves `['ok', conn]`;
+ * `['ok', conn, [cert, chain]]` with `custom_verify` when the certificate arrived first (answer
+ * it with `completeCertValidation`); `['error', 'transport_down', {status, error}]` (e.g.
+ * `connection_idle`, `alpn_neg_failure` / 376, `cert_untrusted_root`); `['error', 'closed']`
+ * when the peer closed it; `['error', message]` when no socket could be bound. Bad options
+ * throw a TypeError / RangeError before anything is sent.
  */
 export async function connect(
   host: string,
@@ -88,7 +108,12 @@ function existingHandle(opts: ConnOptions): QuicConn | undefined {
   return h;
 }
 
-/** quicer:async_connect/3: starts a client connection; events go to the owner. */
+/**
+ * quicer:async_connect/3: starts a client connection and resolves `['ok', conn]` at once; the
+ * owner then gets `['quic', 'connected', conn, {is_resumed, alpns}]` or
+ * `['quic', 'transport_shutdown', conn, {status, error}]`. `['error', message]` when no socket
+ * could be bound. Bad options throw a TypeError / RangeError before anything is sent.
+ */
 export async function asyncConnect(host: string, port: number, connOpts: Record<string, unknown>, o: ConnectOptions = {}): Promise<readonly ['ok', QuicConn] | readonly ['error', unknown]> {
   const opts = validateConnOpts(connOpts, { side: 'client' });
   try {
@@ -100,9 +125,10 @@ export async function asyncConnect(host: string, port: number, connOpts: Record<
 }
 
 /**
- * quicer:shutdown_connection/4: closes (application error `errorCode`; SILENT sends no
- * CONNECTION_CLOSE) and waits until the connection is closed. Idempotent: a closed connection
- * answers `['ok']` at once (QUICER.md §5.16).
+ * quicer:shutdown_connection/1..4: closes with application error `errorCode` (flag
+ * `ConnShutdownFlag.SILENT`: no CONNECTION_CLOSE is sent) and waits until the connection is
+ * closed: `['ok']`, or `['error', 'timeout']` after `timeoutMs`. Idempotent: a closed
+ * connection answers `['ok']` at once (QUICER.md §5.16).
  */
 export async function shutdownConnection(conn: QuicConn, flags = 0, errorCode: number | bigint = 0, timeoutMs = 5000): Promise<readonly ['ok'] | readonly ['error', 'timeout']> {
   if (conn.closed || conn.ec === undefined) return ['ok'];
@@ -111,7 +137,10 @@ export async function shutdownConnection(conn: QuicConn, flags = 0, errorCode: n
   return timeoutMs === Infinity ? done : Promise.race([done, sleep(timeoutMs).then(() => ['error', 'timeout'] as const)]);
 }
 
-/** quicer:async_shutdown_connection/3. */
+/**
+ * quicer:async_shutdown_connection/3: starts the close (as `shutdownConnection`) and returns
+ * `['ok']` at once; the owner gets `closed` when it is done.
+ */
 export function asyncShutdownConnection(conn: QuicConn, flags = 0, errorCode: number | bigint = 0): readonly ['ok'] {
   conn.shutdown(flags, errorCode);
   return ['ok'];
@@ -152,6 +181,10 @@ export async function migrateLocalAddress(conn: QuicConn, address: unknown): Pro
   return ['ok'];
 }
 
+/**
+ * Resolves after `ms` (a timer that does not keep Node running).
+ * @internal
+ */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref?.());
 }
@@ -159,7 +192,14 @@ export function sleep(ms: number): Promise<void> {
 // -------------------------------------------------------------------------------------------
 // Server
 
-/** quicer:listen/2. Throws TypeError/RangeError for bad options; `['error', reason]` when the address cannot be bound. */
+/**
+ * quicer:listen/2: a listener on `on` with the listener options `lopts` (`alpn`,
+ * `certfile`/`keyfile` or `cert`/`key`, and any conn_opts setting for the connections it
+ * accepts). Resolves `['ok', listener]`, `['error', 'address_in_use']` or `['error', message]`
+ * when the address cannot be bound. Bad options throw a TypeError / RangeError naming the key
+ * before anything is bound. Connections reach processes queued with `asyncAccept` / `accept`
+ * (or a `QuicListenerServer`'s acceptors); with none queued a client is refused.
+ */
 export async function listen(on: ListenOn, lopts: Record<string, unknown>): Promise<readonly ['ok', QuicListener] | readonly ['error', unknown]> {
   try {
     return ['ok', await QuicListener.open(on, lopts)];
@@ -170,19 +210,29 @@ export async function listen(on: ListenOn, lopts: Record<string, unknown>): Prom
   }
 }
 
-/** quicer:close_listener/1: no new connections; established ones go on. */
+/**
+ * quicer:close_listener/1: no new connections (queued acceptors get
+ * `['quic', 'listener_stopped', l, undefined]`); established ones go on. `['ok']`.
+ */
 export async function closeListener(l: QuicListener): Promise<readonly ['ok']> {
   await l.close();
   return ['ok'];
 }
 
-/** quicer:async_accept/2: the next connection goes to `acceptor` (default: the caller). */
+/**
+ * quicer:async_accept/2: queues `acceptor` (default: the caller) for the next connection, which
+ * arrives as `['quic', 'new_conn', conn, props]` and waits for `handshake`. `['ok', l]`.
+ */
 export function asyncAccept(l: QuicListener, acceptor?: Process): readonly ['ok', QuicListener] {
   l.addAcceptor(ownerOf(acceptor));
   return ['ok', l];
 }
 
-/** quicer:accept/3: waits for the next connection (as `new_conn`), owned by the caller. */
+/**
+ * quicer:accept/3: waits for the next connection and gives it to `owner` (default: the
+ * caller): `['ok', conn]` (its handshake still waits for `handshake`), or
+ * `['error', 'timeout']`.
+ */
 export async function accept(l: QuicListener, timeoutMs = Infinity, owner?: Process): Promise<readonly ['ok', QuicConn] | readonly ['error', 'timeout']> {
   const inbox = new Inbox();
   l.addAcceptor(inbox);
@@ -200,9 +250,10 @@ export async function accept(l: QuicListener, timeoutMs = Infinity, owner?: Proc
 }
 
 /**
- * quicer:async_handshake/1,2: continues a server connection held since `new_conn`. Settings
- * in `connOpts` that can change after the ClientHello (keep-alive, peer stream counts) are
- * applied; an invalid map changes nothing and gives `['error', 'param_error']`.
+ * quicer:async_handshake/1,2: continues a server connection held since `new_conn`; the owner
+ * gets `connected` when it completes. Settings in `connOpts` that a running connection can
+ * change are applied first (an invalid map changes nothing: `['error', 'param_error']`).
+ * `['ok']`, or `['error', 'closed']` when the connection is gone.
  */
 export function asyncHandshake(conn: QuicConn, connOpts?: Record<string, unknown>): readonly ['ok'] | readonly ['error', 'param_error' | 'closed'] {
   if (conn.ec === undefined || conn.closed) return ['error', 'closed'];
@@ -218,7 +269,12 @@ export function asyncHandshake(conn: QuicConn, connOpts?: Record<string, unknown
   return ['ok'];
 }
 
-/** quicer:handshake/1,2,3: continues and waits for completion (`['ok', conn, certs]` with custom_verify). */
+/**
+ * quicer:handshake/1,2,3: continues a held server connection (as `asyncHandshake`) and waits
+ * for the handshake: `['ok', conn]`, `['ok', conn, [cert, chain]]` with `custom_verify` when
+ * the client's certificate arrived first, `['error', 'timeout']`, `['error', 'closed']`, or
+ * `['error', 'param_error']` for a bad `connOpts`.
+ */
 export async function handshake(conn: QuicConn, connOpts?: Record<string, unknown>, timeoutMs = 5000): Promise<readonly ['ok', QuicConn] | readonly ['ok', QuicConn, Certs] | readonly ['error', unknown]> {
   const r = asyncHandshake(conn, connOpts);
   if (r[0] === 'error') return r;
