@@ -6,6 +6,12 @@
 import { isIPv6 } from 'node:net';
 import { QuicEndpoint, type EndpointOptions } from '../endpoint/udp-endpoint.js';
 
+/**
+ * A registration (quicer's `reg_handle()`, MsQuic's registration): the UDP sockets its client
+ * connections use and how many connections are open. quicer's functions use
+ * `globalRegistration` unless `ConnectOptions.registration` names another. `close()` closes its
+ * sockets, so a script can end once its connections are done.
+ */
 export class Registration {
   private readonly shared = new Map<string, Promise<QuicEndpoint>>();
   private readonly dedicated = new Set<QuicEndpoint>();
@@ -39,7 +45,10 @@ export class Registration {
     if (this.dedicated.delete(ep)) await ep.close();
   }
 
-  /** Closes every endpoint (shared and dedicated). */
+  /**
+   * Closes every socket of this registration (shared and dedicated); connections still open on
+   * them are closed with error 0 first. Later connects bind new sockets.
+   */
   async close(): Promise<void> {
     const all = [...this.dedicated];
     this.dedicated.clear();
@@ -49,5 +58,5 @@ export class Registration {
   }
 }
 
-/** The registration quicer's functions use unless given another. */
+/** The registration quicer's functions use unless given another (quicer's global registration). */
 export const globalRegistration = new Registration();
