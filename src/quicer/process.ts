@@ -72,11 +72,19 @@ interface PendingCall {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** A process: mailbox, links, monitors. Subclasses implement `handleMessage`. */
+/**
+ * A process (Erlang's pid, for quicer's owners and behaviours): a mailbox handled one message
+ * at a time (a handler that returns a promise is awaited before the next message, so handlers
+ * never run re-entrantly), links, monitors and calls. A handler that throws ends the process
+ * with the thrown value as its exit reason. Subclasses implement `handleMessage`; scripts use
+ * `Inbox`, simple owners `FunctionProcess`, behaviours `ConnectionProcess` / `StreamProcess`.
+ */
 export abstract class Process {
+  /** A number unique to this process (for messages and logs). */
   readonly pid = nextPid++;
   /** Set once the process ended. */
   exitReason: ExitReason = undefined;
+  /** False once the process ended (its messages are then dropped). */
   alive = true;
   /** Receive linked exits as `['EXIT', from, reason]` messages instead of dying with them. */
   trapExit = false;
@@ -215,6 +223,7 @@ export abstract class Process {
     other.links.add(this);
   }
 
+  /** Removes the link with `other` (both ways); neither learns of the other's exit any more. */
   unlink(other: Process): void {
     this.links.delete(other);
     other.links.delete(this);
@@ -228,6 +237,7 @@ export abstract class Process {
     return ref;
   }
 
+  /** Stops the monitor `ref` on `other`: no `DOWN` message will come for it. */
   demonitor(other: Process, ref: number): void {
     other.watchers.delete(ref);
   }
