@@ -69,6 +69,7 @@ export function setCallbackErrorLogger(logger: CallbackErrorLogger | undefined):
  * Subclasses implement the message → callback routing in `dispatch`.
  */
 export abstract class CallbackProcess<S> extends Process {
+  /** The callback state: what the last `cb_ret()` carried (`get_cb_state` returns it). */
   state: S;
   private idleTimer: NodeJS.Timeout | undefined;
   /** The call being handled, so `['stop', R, Reply, S]` and `['reply', …]` can answer it. */
