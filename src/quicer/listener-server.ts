@@ -13,7 +13,12 @@ import { QuicListener, type ListenOn } from './listener.js';
 import { optionError, validateConnOpts } from './options.js';
 import { CallError, Process, isNormalExit, self, type ExitReason } from './process.js';
 
-/** `[l_opts, c_opts, s_opts]`: listener options (with `conn_acceptors`), acceptor conn_opts (with `conn_callback`), stream_opts. */
+/**
+ * quicer_listener's `{ListenOpts, ConnOpts, StreamOpts}`: `[l_opts, c_opts, s_opts]`. `l_opts`: the
+ * listener options plus `conn_acceptors`; `c_opts`: what the acceptors' `init` gets, with
+ * `conn_callback` (the callback module); `s_opts`: the stream options handed to `init` as
+ * `stream_opts`.
+ */
 export type ListenerConf = readonly [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
 
 /** How often idle acceptors that died may be replaced: `RESTART_INTENSITY` per `RESTART_PERIOD_MS`. */
@@ -130,6 +135,7 @@ function checkConnCallback(c: Record<string, unknown>): void {
 
 /** The `quicer_listener` process: a listener with its conf table and acceptor pool. */
 export class QuicListenerServer extends Process {
+  /** The acceptor supervisor that keeps `conn_acceptors` acceptors queued on the listener. */
   readonly pool: AcceptorPool;
   private parent: Process | undefined;
 
@@ -225,6 +231,10 @@ export class QuicListenerServer extends Process {
    * listener handle are untouched.
    */
   static async reload(server: QuicListenerServer, conf: Record<string, unknown> | ListenerConf): Promise<readonly ['ok'] | readonly ['error', unknown]>;
+  /**
+   * quicer_listener:reload/3: as `reload(server, conf)`, and new connections are accepted on
+   * `listenOn` instead (the old socket stays until its connections end).
+   */
   static async reload(server: QuicListenerServer, listenOn: ListenOn, conf: Record<string, unknown> | ListenerConf): Promise<readonly ['ok'] | readonly ['error', unknown]>;
   static async reload(server: QuicListenerServer, a: unknown, b?: unknown): Promise<readonly ['ok'] | readonly ['error', unknown]> {
     const onNew = b !== undefined;
