@@ -54,7 +54,15 @@ export {
   type StreamsAvailableProps,
   type DgramStateProps,
 } from './quicer/connection.js';
-export { CallbackProcess, BadReturnError, type CbRet, type MaybeAsync, type ReplyAction } from './quicer/gen-server.js';
+export {
+  CallbackProcess,
+  BadReturnError,
+  setCallbackErrorLogger,
+  type CallbackErrorLogger,
+  type CbRet,
+  type MaybeAsync,
+  type ReplyAction,
+} from './quicer/gen-server.js';
 export {
   Process,
   Inbox,
@@ -69,6 +77,15 @@ export {
 export { QuicConn, ConnShutdownFlag, ConnEventMask } from './quicer/conn-handle.js';
 export { QuicStrm, SendFlag, StreamEventMask, StreamShutdownFlag, StreamStartFlag, StreamOpenFlag, RecvFlag, type RecvDataProps } from './quicer/stream-handle.js';
 export { QuicListener, type ListenOn } from './quicer/listener.js';
+export { QuicListenerServer, AcceptorPool, type ListenerConf } from './quicer/listener-server.js';
 export { Registration, globalRegistration } from './quicer/registration.js';
 export type { TransportShutdownProps, QuicerStatus } from './quicer/status.js';
-export { MSQUIC_DEFAULTS, QUICER_CLIENT_DEFAULTS, QUICER_CONN_OPT_KEYS, type ActiveMode } from './quicer/options.js';
+export {
+  MSQUIC_DEFAULTS,
+  QUICER_CLIENT_DEFAULTS,
+  QUICER_CONN_OPTS,
+  QUICER_CONN_OPT_KEYS,
+  type ConnOptInfo,
+  type ConnOptState,
+  type ActiveMode,
+} from './quicer/options.js';
