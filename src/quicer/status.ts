@@ -19,8 +19,9 @@ const ALERT_STATUS = new Map<number, string>([
   [TlsAlert.bad_certificate, 'bad_certificate'],
   [TlsAlert.unsupported_certificate, 'unsupported_certificate'],
   [TlsAlert.certificate_revoked, 'revoked_certificate'],
-  [TlsAlert.certificate_expired, 'cert_expired'],
+  [TlsAlert.certificate_expired, 'expired_certificate'],
   [TlsAlert.certificate_unknown, 'unknown_certificate'],
+  // MsQuic names no status for unknown_ca; the chain check it stands for is an untrusted root.
   [TlsAlert.unknown_ca, 'cert_untrusted_root'],
   [TlsAlert.certificate_required, 'required_certificate'],
   [TlsAlert.no_application_protocol, 'alpn_neg_failure'],
@@ -29,7 +30,13 @@ const ALERT_STATUS = new Map<number, string>([
   [TlsAlert.close_notify, 'close_notify'],
 ]);
 
-/** Status for a transport error code (0x100+alert for TLS alerts). */
+/**
+ * Status for a transport error code (0x100+alert for TLS alerts), as MsQuic's
+ * QuicErrorCodeToStatus names them: NO_ERROR success, CONNECTION_REFUSED connection_refused,
+ * PROTOCOL_VIOLATION protocol_error, APPLICATION_ERROR user_canceled, VERSION_NEGOTIATION_ERROR
+ * ver_neg_error, a TLS alert by its name (`['unknown_quic_tls_status', alert]` when it has
+ * none), anything else internal_error (the code itself is in the props' `error`).
+ */
 export function statusOfTransportCode(code: number): QuicerStatus {
   if (code >= 0x100 && code <= 0x1ff) {
     const alert = code - 0x100;
@@ -38,16 +45,16 @@ export function statusOfTransportCode(code: number): QuicerStatus {
   switch (code) {
     case 0x0:
       return 'success';
-    case 0x1:
-      return 'internal_error';
     case 0x2:
       return 'connection_refused';
+    case 0xa:
+      return 'protocol_error';
     case 0xc:
       return 'user_canceled';
     case 0x11:
       return 'ver_neg_error';
     default:
-      return 'protocol_error';
+      return 'internal_error';
   }
 }
 

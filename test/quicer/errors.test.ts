@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import { QuicConn, ConnShutdownFlag } from '../../src/quicer/conn-handle.js';
 import * as quicer from '../../src/quicer/quicer.js';
 import { Inbox } from '../../src/quicer/process.js';
+import { statusOfTransportCode, transportShutdownProps } from '../../src/quicer/status.js';
 import { cleanup, cleanups, names, next, recorder, sleep, startClient, startServer, UdpRelay } from './connection-harness.js';
 
 afterEach(cleanup);
@@ -20,6 +21,39 @@ async function silentPort(): Promise<number> {
   cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
   return s.address().port;
 }
+
+describe('status atoms', () => {
+  it('transport codes and TLS alerts map to quicer statuses as MsQuic names them; local closes report error 1', () => {
+    const table: Array<[number, unknown]> = [
+      [0x0, 'success'],
+      [0x1, 'internal_error'],
+      [0x2, 'connection_refused'],
+      [0x3, 'internal_error'], // FLOW_CONTROL_ERROR: no named status
+      [0xa, 'protocol_error'],
+      [0xc, 'user_canceled'],
+      [0x11, 'ver_neg_error'],
+      [0x100 + 42, 'bad_certificate'],
+      [0x100 + 43, 'unsupported_certificate'],
+      [0x100 + 44, 'revoked_certificate'],
+      [0x100 + 45, 'expired_certificate'],
+      [0x100 + 46, 'unknown_certificate'],
+      [0x100 + 48, 'cert_untrusted_root'],
+      [0x100 + 40, 'handshake_failure'],
+      [0x100 + 90, 'user_canceled'],
+      [0x100 + 116, 'required_certificate'],
+      [0x100 + 120, 'alpn_neg_failure'],
+      [0x100 + 80, ['unknown_quic_tls_status', 80]],
+    ];
+    for (const [code, status] of table) expect([code, statusOfTransportCode(code)]).toEqual([code, status]);
+    const info = (source: string, code = 0n) => ({ source, code, frameType: 0, reason: '' }) as never;
+    expect(transportShutdownProps(info('idle-timeout'))).toEqual({ status: 'connection_idle', error: 1 });
+    expect(transportShutdownProps(info('handshake-timeout'))).toEqual({ status: 'connection_idle', error: 1 });
+    expect(transportShutdownProps(info('disconnect-timeout'))).toEqual({ status: 'connection_timeout', error: 1 });
+    expect(transportShutdownProps(info('peer-transport', 0x178n))).toEqual({ status: 'alpn_neg_failure', error: 376 });
+    expect(transportShutdownProps(info('peer-application', 5n))).toBeUndefined(); // that is a `shutdown`
+    expect(transportShutdownProps(info('application', 5n))).toBeUndefined(); // our own close
+  });
+});
 
 describe('handshake failures', () => {
   it('no ALPN in common: the client gets transportShutdown {alpn_neg_failure, 376}; the server raises no newConn and keeps its acceptors', async () => {
