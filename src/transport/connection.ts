@@ -387,6 +387,19 @@ export class Connection implements RecoveryHost {
     this.queueStream(s);
   }
 
+  /**
+   * Makes a stream we opened known to the peer before any data is written: a zero-length
+   * STREAM frame goes out (MsQuic's IMMEDIATE start flag). No effect once the stream sent
+   * something. Throws TypeError like `streamWrite` for a stream that cannot send.
+   */
+  streamAnnounce(streamId: number): void {
+    this.assertUsable();
+    const s = this.streamForWrite(streamId);
+    s.send!.announce();
+    if (s.sendState === SendState.Ready) s.sendState = SendState.Send;
+    this.queueStream(s);
+  }
+
   /** Bytes queued on a stream and not yet acknowledged (for send buffering limits). */
   streamUnacked(streamId: number): number {
     return this.streams.get(streamId)?.send?.unackedBytes ?? 0;

@@ -27,8 +27,12 @@ export class StreamSendBuffer {
   private readonly lost = new RangeSet();
   private readonly acked = new RangeSet();
   private ackedPrefix = 0;
+  /** An empty STREAM frame at offset 0 is owed (the stream is announced before any data). */
+  private announcePending = false;
   /** Set by `take`: whether the segment just taken carries the FIN. */
   takenFin = false;
+  /** Set by `take`: the segment just taken is an empty announcement (zero length, no FIN). */
+  takenAnnounce = false;
 
   /** Total bytes queued so far (the stream's current length). */
   get length(): number {
@@ -76,6 +80,14 @@ export class StreamSendBuffer {
     if (fin) this.finQueued = true;
   }
 
+  /**
+   * Owes a zero-length STREAM frame at offset 0, so the peer learns of the stream before any
+   * data (MsQuic's IMMEDIATE start flag). No effect once anything was sent; resent if lost.
+   */
+  announce(): void {
+    if (this.sentEnd === 0 && !this.finSent) this.announcePending = true;
+  }
+
   /** True when something is ready to go out under `limit` (the flow-control end offset for new data). */
   hasSendable(limit: number): boolean {
     return this.peek(limit) >= 0;
@@ -86,6 +98,7 @@ export class StreamSendBuffer {
     if (!this.lost.isEmpty) return this.lost.start(0);
     if (this.sentEnd < this.writeEnd && this.sentEnd < limit) return this.sentEnd;
     if (this.finQueued && (!this.finSent || this.finPending) && this.sentEnd === this.writeEnd) return this.writeEnd;
+    if (this.announcePending) return 0;
     return -1;
   }
 
@@ -109,6 +122,8 @@ export class StreamSendBuffer {
       this.finSent = true;
       this.finPending = false;
     }
+    this.takenAnnounce = this.announcePending && len === 0 && !this.takenFin;
+    if (this.announcePending && (len > 0 || this.takenFin || this.takenAnnounce)) this.announcePending = false;
     return len;
   }
 
@@ -164,6 +179,8 @@ export class StreamSendBuffer {
       s = gapEnd;
     }
     if (fin && !this.finAckedFlag) this.finPending = true;
+    // A lost announcement is owed again while the stream has still sent nothing.
+    if (length === 0 && !fin && offset === 0 && this.sentEnd === 0 && !this.finSent) this.announcePending = true;
   }
 
   /** Drops all buffered data (the stream was reset); nothing more will be sent. */

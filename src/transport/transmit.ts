@@ -627,7 +627,7 @@ export class Transmitter {
     if (room <= 0 && !(send.unsentBytes === 0 && send.isFinQueued)) return p;
     const len = send.take(off, Math.max(0, room), limit);
     const fin = send.takenFin;
-    if (len === 0 && !fin) return p;
+    if (len === 0 && !fin && !send.takenAnnounce) return p;
     p = writeStreamFrameHeader(buf, p, s.id, off, len, fin, true);
     send.copyOut(off, len, buf, p);
     p += len;
