@@ -1,6 +1,6 @@
 /**
  * An echo server written the way a quicer user writes one: a `quicer_connection` callback
- * module (`echoServerConnection`) served by a listener with a pool of acceptors. Every stream
+ * module (`echoServerConnection`) served by a `quicer_listener` with a pool of acceptors. Every stream
  * a client opens is echoed back, chunk by chunk, and finished when the client finishes.
  *
  * Run it (after `npm run build`):
@@ -13,13 +13,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import {
-  QuicConnection,
+  QuicListenerServer,
   SendFlag,
   RecvFlag,
   quicer,
   selfSignedCertificate,
   type ConnectionCallbacks,
-  type QuicListener,
   type QuicStrm,
   type RecvDataProps,
 } from '../src/index.js';
@@ -86,14 +85,18 @@ export interface EchoServerOptions {
 
 /** A running echo server. */
 export interface EchoServer {
-  listener: QuicListener;
+  /** The `quicer_listener` process: the listener, its configuration and its acceptors. */
+  server: QuicListenerServer;
   port: number;
-  /** Closes the listener and every connection on it. */
+  /** Stops the listener; its connections are closed (application error 0). */
   stop(): Promise<void>;
 }
 
-/** Starts the echo server: a listener whose acceptors run {@link echoServerConnection}. */
-export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+/**
+ * Starts the echo server: a `quicer_listener` named `name` whose `conn_acceptors` acceptors
+ * run {@link echoServerConnection}; each acceptor that takes a connection is replaced.
+ */
+export async function startEchoServer(options: EchoServerOptions = {}, name = 'echo'): Promise<EchoServer> {
   const host = options.host ?? '127.0.0.1';
   let { cert, key } = options;
   if (cert === undefined || key === undefined) {
@@ -101,15 +104,13 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     cert = id.certificatePem;
     key = id.privateKeyPem;
   }
-  const listenOpts = { alpn: [ECHO_ALPN], cert, key, peer_bidi_stream_count: 100 };
-  const r = await quicer.listen(`${host}:${options.port ?? 0}`, listenOpts);
+  const listenOpts = { alpn: [ECHO_ALPN], cert, key, conn_acceptors: options.acceptors ?? 4, peer_bidi_stream_count: 100 };
+  const connOpts = { conn_callback: echoServerConnection };
+  const r = await QuicListenerServer.startLink(name, `${host}:${options.port ?? 0}`, [listenOpts, connOpts, {}]);
   if (r[0] !== 'ok') throw new Error(`listen failed: ${String(r[1])}`);
-  const listener = r[1];
-  // The acceptor pool: each acceptor that takes a connection asks for its replacement.
-  const conf = { l_opts: listenOpts, c_opts: { conn_callback: echoServerConnection }, s_opts: {} };
-  const sup = { startChild: () => void QuicConnection.startAcceptor(listener, conf, sup) };
-  for (let i = 0; i < (options.acceptors ?? 4); i++) sup.startChild();
-  return { listener, port: listener.address().port, stop: () => listener.shutdown() };
+  const server = r[1];
+  const [, listener] = await QuicListenerServer.getHandle(server);
+  return { server, port: listener.address().port, stop: () => QuicListenerServer.stop(server) };
 }
 
 async function main(): Promise<void> {
