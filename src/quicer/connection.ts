@@ -13,6 +13,7 @@ import { Process, runAs, self, type ExitReason } from './process.js';
 import { asyncConnect, type ConnectOptions } from './quicer.js';
 import type { QuicListener } from './listener.js';
 import type { Registration } from './registration.js';
+import { checkStreamSendArgs, streamSendCall, type StreamCallbacks, type StreamSendResult } from './stream.js';
 
 /** Who made a call, for replying later with `reply(from, value)`. */
 export interface CallFrom {
@@ -174,6 +175,10 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
       if (m === null || typeof m !== 'object' || s === null || typeof s !== 'object' || Array.isArray(m)) return ['reply', ['error', 'unsupported_type'], s];
       const merged = { ...(s as object), ...(m as object) } as S;
       return ['reply', merged, merged];
+    }
+    if (Array.isArray(request) && request[0] === 'stream_send' && request.length === 5) {
+      const [, cbs, data, flags, opts] = request as [string, StreamCallbacks<unknown>, Uint8Array, number, Record<string, unknown>];
+      return streamSendCall(this, this.conn, cbs, data, flags, opts).then((r) => ['reply', r, this.state] as const);
     }
     const cb = this.callbacks.handleCall;
     if (cb === undefined) return ['reply', ['error', 'not_implemented'], s];
@@ -378,5 +383,26 @@ export const QuicConnection = {
   /** Merges `map` into the callback state (a map); `['error', 'unsupported_type']` otherwise. */
   mergeCbState(proc: ConnectionProcess<unknown>, map: Record<string, unknown>, timeoutMs = 5000): Promise<unknown> {
     return proc.call(['merge_cb_state', map], timeoutMs);
+  },
+
+  /**
+   * quicer_connection:stream_send/6: a call into the connection process, which starts a stream
+   * process (`streamCallbacks`, see ./stream.ts) linked to it; that process opens a local
+   * stream it owns (always, QUICER.md §4) and sends `data` with `sendFlags`. Answers
+   * `['ok', bytesQueued]`, `['error', ['start_stream', reason]]`, `['error', ['stream_down',
+   * exitReason]]`, or the send's error term. With SendFlag.SYNC the stream process later gets
+   * `sendComplete`; `startCompleted` only with stream event mask bit 0x1. Bad arguments throw
+   * here; a timeout rejects with CallError `'timeout'`.
+   */
+  async streamSend<T>(
+    proc: ConnectionProcess<unknown>,
+    streamCallbacks: StreamCallbacks<T>,
+    data: Uint8Array,
+    sendFlags: number,
+    streamOpts: Record<string, unknown> = {},
+    timeoutMs = 5000,
+  ): Promise<StreamSendResult> {
+    checkStreamSendArgs(streamCallbacks, data, sendFlags, streamOpts);
+    return (await proc.call(['stream_send', streamCallbacks, data, sendFlags, streamOpts], timeoutMs)) as StreamSendResult;
   },
 };

@@ -7,6 +7,7 @@
 import type { ActiveMode, StreamOptions } from './options.js';
 import type { Process, ExitReason } from './process.js';
 import type { QuicConn } from './conn-handle.js';
+import { transportShutdownProps } from './status.js';
 
 /** Receive flags in data props (QUICER.md §3f). */
 export const RecvFlag = { NONE: 0, ZERO_RTT: 1, FIN: 2 } as const;
@@ -28,37 +29,82 @@ export interface RecvDataProps {
   flags: number;
 }
 
+/** Props of `['quic', 'start_completed', S, Props]` (with stream event mask bit 0x1). */
+export interface StartCompletedProps {
+  status: string;
+  stream_id: number;
+  is_peer_accepted: boolean;
+}
+
+/**
+ * Props of `['quic', 'stream_closed', S, Props]`. As in MsQuic's SHUTDOWN_COMPLETE, the
+ * `is_*`, `status` and `error` fields describe the connection when it took the stream down
+ * (`is_conn_shutdown`); for a stream that ended on its own they are false / `'success'` / 0.
+ */
+export interface StreamClosedProps {
+  is_conn_shutdown: boolean;
+  is_app_closing: boolean;
+  is_shutdown_by_app: boolean;
+  is_closed_remotely: boolean;
+  status: string | readonly [string, number];
+  error: number;
+}
+
+/** What `recv` resolves with. */
+export type RecvResult = readonly ['ok', Uint8Array] | readonly ['error', 'einval' | 'closed' | 'peer_send_aborted' | 'peer_send_shutdown'];
+
 /** A waiting `recv(S, Len)` in passive mode. */
 interface RecvWaiter {
   len: number;
-  resolve: (v: readonly ['ok', Uint8Array] | readonly ['error', string]) => void;
+  resolve: (v: RecvResult) => void;
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** True when `mode` delivers data as messages (not passive). */
+function isActive(mode: ActiveMode): boolean {
+  return mode === true || mode === 'once' || (typeof mode === 'number' && mode > 0);
+}
+
+/**
+ * One QUIC stream of a `QuicConn`, owned by a process. Created by `startStream` (local),
+ * or by the connection for a peer's stream (given to a queued acceptor or, passive, to the
+ * connection owner).
+ */
 export class QuicStrm {
   readonly kind = 'stream' as const;
   /** The stream ID; undefined while a local stream waits for the peer's stream credit. */
   id: number | undefined;
+  /** The process that receives this stream's messages. */
   owner: Process;
   private removeOwnerHook: () => void;
+  /** The receive mode (quicer's `active`). */
   active: ActiveMode;
   readonly bidi: boolean;
   /** Absolute offset of the next byte delivered to the owner. */
   private delivered = 0;
   private peerShutdownSent = false;
+  /** The owner was given the FIN (with data, a recv, or peer_send_shutdown). */
   private finReached = false;
   private closedSent = false;
+  /** We asked the peer to stop sending (STOP_SENDING): nothing more is delivered. */
+  private recvAborted = false;
   private sendShutdownSent = false;
   private readonly waiters: RecvWaiter[] = [];
-  /** The peer accepted this stream (it had stream credit when it started). */
+  /** The peer accepted this stream: it was within the peer's stream limit when it started. */
   peerAccepted = false;
+  /** `tryStart` was called once (a later success means the stream had waited for credit). */
+  private startAttempted = false;
   /** Set when this side aborted sending (RESET_STREAM) or finished (FIN). */
   sendClosed = false;
-  /** Closed locally with an abort; error code given. */
+  /** Our RESET_STREAM / STOP_SENDING error code, once we aborted a direction. */
   abortCode: bigint | undefined;
-  /** Application bytes queued by `send` (for statistics and tests). */
+  /** Application bytes queued by `send`. */
   bytesQueued = 0;
-  /** Called by `recv` / `setActive` users waiting for writable credit. */
-  private writableWaiters: Array<() => void> = [];
+  /** Writes queued while the stream waited for credit. */
+  private readonly pendingWrites: Array<{ data: Uint8Array; fin: boolean }> = [];
+  private readonly ackWaiters: Array<{ offset: number; resolve: (canceled: boolean) => void }> = [];
+  private readonly closeWaiters: Array<() => void> = [];
 
   constructor(
     readonly conn: QuicConn,
@@ -80,28 +126,51 @@ export class QuicStrm {
     this.owner.send(msg);
   }
 
-  /** Starts a queued local stream once the peer allows it; false while still blocked. */
+  /** True once the stream is closed (both directions done, aborted, or the connection gone). */
+  get isClosed(): boolean {
+    return this.closedSent;
+  }
+
+  /**
+   * The ID this stream has or will have: a stream waiting for credit gets the next ID of its
+   * direction after the streams queued before it (MsQuic assigns IDs at start).
+   */
+  expectedId(): number | undefined {
+    if (this.id !== undefined) return this.id;
+    const c = this.conn.ec?.conn;
+    if (c === undefined) return undefined;
+    let ahead = 0;
+    for (const q of this.conn.queuedStreams) {
+      if (q === this) break;
+      if (q.bidi === this.bidi) ahead++;
+    }
+    return c.streams.nextLocalId(this.bidi) + 4 * ahead;
+  }
+
+  /**
+   * Starts a local stream once the peer allows it; false while still blocked. A stream that
+   * had to wait gets `peer_accepted` when it starts (with INDICATE_PEER_ACCEPT), and with
+   * IMMEDIATE the peer learns of it at once (an empty STREAM frame) even before any data.
+   */
   tryStart(): boolean {
     if (this.id !== undefined) return true;
-    const c = this.conn.ec?.conn;
-    if (c === undefined) return false;
+    const waited = this.startAttempted;
+    this.startAttempted = true;
+    if (this.closedSent) return false;
+    const ec = this.conn.ec;
+    if (ec === undefined || this.conn.closed) return false;
+    const c = ec.conn;
     const id = c.openStream(this.bidi);
     if (id === undefined) return false;
     this.id = id;
-    this.peerAccepted = true;
+    this.peerAccepted = !waited;
     if (this.opts.priority !== undefined) c.streamSetPriority(id, this.opts.priority);
-    if (this.opts.startFlag & StreamStartFlag.INDICATE_PEER_ACCEPT) this.post(['quic', 'peer_accepted', this, undefined]);
-    this.flushPendingWrites();
+    if (this.ackWaiters.length > 0) c.streamNotifyAcked(id, true);
+    if (this.opts.startFlag & StreamStartFlag.IMMEDIATE && this.pendingWrites.length === 0) c.streamAnnounce(id);
+    for (const w of this.pendingWrites.splice(0)) ec.write(id, w.data, w.fin);
+    if (waited && this.opts.startFlag & StreamStartFlag.INDICATE_PEER_ACCEPT) this.post(['quic', 'peer_accepted', this, undefined]);
+    ec.flush();
     return true;
-  }
-
-  /** Writes queued while the stream waited for credit. */
-  pendingWrites: Array<{ data: Uint8Array; fin: boolean }> = [];
-
-  private flushPendingWrites(): void {
-    const ec = this.conn.ec;
-    if (ec === undefined || this.id === undefined) return;
-    for (const w of this.pendingWrites.splice(0)) ec.write(this.id, w.data, w.fin);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -109,20 +178,18 @@ export class QuicStrm {
 
   /** The transport says data (or the FIN) can be read. */
   onReadable(): void {
-    if (this.active === false || (typeof this.active === 'number' && this.active <= 0)) {
-      this.serveWaiters();
-      return;
-    }
-    this.deliverActive();
+    if (isActive(this.active)) this.deliverActive();
+    else this.servePassive();
   }
 
+  /** Active modes: everything readable goes to the owner as data messages, the FIN flagged. */
   private deliverActive(): void {
     const ec = this.conn.ec;
-    if (ec === undefined || this.id === undefined) return;
-    while (this.active === true || this.active === 'once' || (typeof this.active === 'number' && this.active > 0)) {
+    if (ec === undefined || this.id === undefined || this.finReached || this.recvAborted) return;
+    while (isActive(this.active)) {
       const r = ec.read(this.id);
       if (r === undefined) return;
-      if (r.data.length === 0 && (!r.fin || this.finReached)) return;
+      if (r.data.length === 0 && !r.fin) return;
       const offset = this.delivered;
       this.delivered += r.data.length;
       if (r.fin) this.finReached = true;
@@ -151,34 +218,46 @@ export class QuicStrm {
 
   /**
    * Passive receive (quicer:recv/2): `len` bytes exactly, or with `len` 0 whatever is
-   * available (at least one byte). Resolves `['error', 'einval']` on an active stream,
-   * `['error', 'closed']` once the stream or connection is gone, and the available bytes
-   * when the peer finished before `len` were available (shorter read).
+   * available (at least one byte). Resolves `['error', 'einval']` on an active stream;
+   * the bytes left when the peer finished before `len` were there (a shorter read), then
+   * `['error', 'peer_send_shutdown']`; `['error', 'peer_send_aborted']` after the peer's
+   * RESET_STREAM; `['error', 'closed']` once the stream or connection is gone. Bytes are
+   * taken from the stream only when a read completes, so nothing is lost or read twice.
    */
-  recv(len: number): Promise<readonly ['ok', Uint8Array] | readonly ['error', string]> {
-    if (this.active !== false && !(typeof this.active === 'number' && this.active <= 0)) return Promise.resolve(['error', 'einval'] as const);
+  recv(len: number): Promise<RecvResult> {
+    if (isActive(this.active)) return Promise.resolve(['error', 'einval'] as const);
     return new Promise((resolve) => {
       this.waiters.push({ len, resolve });
-      this.serveWaiters();
+      this.servePassive();
     });
   }
 
-  private serveWaiters(): void {
+  /** Serves waiting `recv`s; with none waiting, a lone FIN is taken and announced. */
+  private servePassive(): void {
     const ec = this.conn.ec;
     while (this.waiters.length > 0) {
       const w = this.waiters[0]!;
-      if (ec === undefined || this.id === undefined) {
-        if (this.conn.closed) {
+      if (this.finReached || this.recvAborted) {
+        this.waiters.shift();
+        w.resolve(['error', this.finReached ? 'peer_send_shutdown' : 'closed']);
+        continue;
+      }
+      if (ec === undefined || this.id === undefined || this.conn.closed || this.closedSent) {
+        if (this.conn.closed || this.closedSent) {
           this.waiters.shift();
           w.resolve(['error', 'closed']);
           continue;
         }
-        return;
+        return; // a local stream still waiting for credit
       }
       const avail = ec.conn.streamReadable(this.id);
       const finish = this.peerFinishedAll();
       const want = w.len === 0 ? Math.max(1, avail) : w.len;
-      if (avail < want && !finish && !this.conn.closed) return;
+      if (avail < want && !finish) {
+        // Reading nothing re-arms the transport's readable signal (it is edge-triggered).
+        ec.read(this.id, 0);
+        return;
+      }
       const r = ec.read(this.id, w.len === 0 ? Infinity : w.len);
       this.waiters.shift();
       if (r === undefined) {
@@ -187,8 +266,21 @@ export class QuicStrm {
       }
       this.delivered += r.data.length;
       if (r.fin) this.finReached = true;
-      w.resolve(['ok', r.data]);
+      if (r.data.length > 0) w.resolve(['ok', r.data]);
+      else this.waiters.unshift(w); // only the FIN was left: answered on the next round
       if (r.fin) this.peerSendShutdown();
+      else if (r.data.length === 0) return;
+    }
+    // No reader waiting: a FIN with no data left before it is taken now, so the owner learns
+    // the peer finished (MsQuic indicates PEER_SEND_SHUTDOWN once all data was received).
+    if (ec !== undefined && this.id !== undefined && !this.finReached && !this.recvAborted && !this.closedSent && !this.conn.closed) {
+      if (ec.conn.streamReadable(this.id) === 0 && this.peerFinishedAll()) {
+        const r = ec.read(this.id, 0);
+        if (r !== undefined && r.fin) {
+          this.finReached = true;
+          this.peerSendShutdown();
+        }
+      }
     }
   }
 
@@ -197,10 +289,15 @@ export class QuicStrm {
     const ec = this.conn.ec;
     if (ec === undefined || this.id === undefined) return true;
     const s = ec.conn.streams.get(this.id);
-    return s === undefined || s.recv === undefined || s.recv.isComplete || s.recv.finalSize >= 0;
+    return s === undefined || s.recv === undefined || s.recv.isComplete;
   }
 
-  /** Sets the receive mode (quicer's setopt(S, active, Mode)); a positive count adds to the current one. */
+  /**
+   * Sets the receive mode (quicer's setopt(S, active, Mode)); a count adds to the current
+   * count (as inet's `{active, N}`). Reaching 0 or below makes the stream passive with a
+   * `passive` message. Switching to an active mode fails pending `recv`s with
+   * `['error', 'einval']` without taking any byte: what they waited for arrives as messages.
+   */
   setActive(mode: ActiveMode): void {
     if (typeof mode === 'number' && typeof this.active === 'number') this.active += mode;
     else this.active = mode;
@@ -208,54 +305,72 @@ export class QuicStrm {
       this.active = false;
       this.post(['quic', 'passive', this, undefined]);
     }
+    if (isActive(this.active)) for (const w of this.waiters.splice(0)) w.resolve(['error', 'einval']);
     this.onReadable();
   }
 
   // ---------------------------------------------------------------------------------------
   // Events from the transport
 
+  /** The peer reset its sending part (RESET_STREAM). */
   onPeerSendAborted(code: bigint): void {
     this.post(['quic', 'peer_send_aborted', this, code]);
     for (const w of this.waiters.splice(0)) w.resolve(['error', 'peer_send_aborted']);
   }
 
+  /**
+   * The peer asked us to stop sending (STOP_SENDING): the transport resets our sending part
+   * unless everything was already acknowledged, so pending send completions are cancelled.
+   */
   onPeerReceiveAborted(code: bigint): void {
     this.post(['quic', 'peer_receive_aborted', this, code]);
+    this.sendClosed = true;
+    for (const w of this.ackWaiters.splice(0)) w.resolve(true);
+    this.onSendShutdownComplete(false);
   }
 
+  /** Our sending part is done: everything acknowledged (graceful) or aborted. */
   onSendShutdownComplete(graceful: boolean): void {
     if (this.sendShutdownSent) return;
     this.sendShutdownSent = true;
     this.post(['quic', 'send_shutdown_complete', this, graceful]);
   }
 
-  onWritable(): void {
-    for (const w of this.writableWaiters.splice(0)) w();
-  }
+  /** Flow-control credit came back (no quicer event: writes are queued without limit). */
+  onWritable(): void {}
 
   /** Both directions finished (or the connection ended: `connShutdown`). */
   onClosed(connShutdown: boolean): void {
     if (this.closedSent) return;
     this.closedSent = true;
-    this.closedFlag = true;
     for (const w of this.ackWaiters.splice(0)) w.resolve(true);
     for (const w of this.closeWaiters.splice(0)) w();
     for (const w of this.waiters.splice(0)) w.resolve(['error', 'closed']);
-    this.post([
-      'quic',
-      'stream_closed',
-      this,
-      {
-        is_conn_shutdown: connShutdown,
-        is_app_closing: this.conn.appClosing,
-        is_shutdown_by_app: this.abortCode !== undefined || this.sendClosed,
-        is_closed_remotely: !connShutdown && this.abortCode === undefined,
-        status: connShutdown ? 'aborted' : 'success',
-        error: Number(this.abortCode ?? 0n),
-      },
-    ]);
+    this.post(['quic', 'stream_closed', this, this.closedProps(connShutdown)]);
     if (this.id !== undefined) this.conn.streams.delete(this.id);
+    else {
+      const i = this.conn.queuedStreams.indexOf(this);
+      if (i >= 0) this.conn.queuedStreams.splice(i, 1);
+    }
     this.removeOwnerHook();
+  }
+
+  private closedProps(connShutdown: boolean): StreamClosedProps {
+    const info = connShutdown ? this.conn.ec?.shutdownInfo : undefined;
+    if (info === undefined) {
+      return { is_conn_shutdown: connShutdown, is_app_closing: connShutdown && this.conn.appClosing, is_shutdown_by_app: false, is_closed_remotely: false, status: 'success', error: 0 };
+    }
+    const byApp = info.source === 'application' || info.source === 'peer-application';
+    const remote = info.source === 'peer-application' || info.source === 'peer-transport' || info.source === 'stateless-reset';
+    const t = transportShutdownProps(info);
+    return {
+      is_conn_shutdown: true,
+      is_app_closing: this.conn.appClosing,
+      is_shutdown_by_app: byApp,
+      is_closed_remotely: remote,
+      status: t?.status ?? 'success',
+      error: t?.error ?? Number(info.code),
+    };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -273,22 +388,37 @@ export class QuicStrm {
    * every message for this stream still queued at the old owner, then what arrives next.
    */
   handoff(newOwner: Process, postData?: unknown): void {
+    this.moveTo(newOwner, ['stream_owner_handoff', this, postData]);
+  }
+
+  /**
+   * Makes `newOwner` the owner and moves the messages for this stream still queued at the old
+   * owner to it, in order (after `first`, when given).
+   */
+  moveTo(newOwner: Process, first?: unknown): void {
     const old = this.owner;
-    const queued = old.extractMessages((m) => Array.isArray(m) && m[0] === 'quic' && m[2] === this);
-    this.removeOwnerHook();
-    this.owner = newOwner;
-    this.removeOwnerHook = newOwner.onExitHook((r) => this.ownerDown(r));
-    newOwner.send(['stream_owner_handoff', this, postData]);
+    const queued = old === newOwner ? [] : old.extractMessages((m) => Array.isArray(m) && m[0] === 'quic' && m[2] === this);
+    this.setOwner(newOwner);
+    if (first !== undefined) newOwner.send(first);
     for (const m of queued) newOwner.send(m);
     this.onReadable();
   }
 
+  /** Forgets a local stream that never started (FAIL_BLOCKED): no message, no owner watch. */
+  abandon(): void {
+    this.closedSent = true;
+    this.removeOwnerHook();
+  }
+
+  /** Changes the owner (quicer's controlling_process): later messages go to `p`; the old owner's death no longer matters. */
+  setOwner(p: Process): void {
+    this.removeOwnerHook();
+    this.owner = p;
+    this.removeOwnerHook = this.closedSent ? () => {} : p.onExitHook((r) => this.ownerDown(r));
+  }
+
   // ---------------------------------------------------------------------------------------
   // Completion
-
-  private readonly ackWaiters: Array<{ offset: number; resolve: (canceled: boolean) => void }> = [];
-  private readonly closeWaiters: Array<() => void> = [];
-  private closedFlag = false;
 
   /**
    * Resolves when every byte written so far is acknowledged by the peer (false), or when the
@@ -296,9 +426,10 @@ export class QuicStrm {
    */
   whenAcked(): Promise<boolean> {
     const ec = this.conn.ec;
-    if (ec === undefined || this.closedFlag) return Promise.resolve(true);
+    if (ec === undefined || this.closedSent) return Promise.resolve(true);
     const target = this.bytesQueued;
     if (this.id !== undefined && ec.conn.streamAckedOffset(this.id) >= target) return Promise.resolve(false);
+    if (this.sendClosed && this.abortCode !== undefined) return Promise.resolve(true);
     if (this.id !== undefined) ec.conn.streamNotifyAcked(this.id, true);
     return new Promise((resolve) => this.ackWaiters.push({ offset: target, resolve }));
   }
@@ -316,7 +447,7 @@ export class QuicStrm {
 
   /** Resolves once the stream is closed (both directions done, or the connection gone). */
   whenClosed(): Promise<void> {
-    if (this.closedFlag) return Promise.resolve();
+    if (this.closedSent) return Promise.resolve();
     return new Promise((resolve) => this.closeWaiters.push(resolve));
   }
 
@@ -327,42 +458,71 @@ export class QuicStrm {
   write(data: Uint8Array, flags: number, copy: boolean): number {
     const ec = this.conn.ec;
     if (ec === undefined || this.conn.closed) throw new StreamStateError('closed');
-    if (this.sendClosed) throw new StreamStateError('invalid_state');
+    if (this.sendClosed || this.closedSent) throw new StreamStateError('invalid_state');
     const fin = (flags & SendFlag.FIN) !== 0;
-    const bytes = copy ? data.slice() : data;
-    if (this.id === undefined) this.pendingWrites.push({ data: bytes, fin });
-    else ec.write(this.id, bytes, fin);
+    if (data.length > 0 || fin) {
+      const bytes = copy && data.length > 0 ? data.slice() : data.length > 0 ? data : EMPTY;
+      if (this.id === undefined) this.pendingWrites.push({ data: bytes, fin });
+      else ec.write(this.id, bytes, fin);
+    }
     if (fin) this.sendClosed = true;
     this.bytesQueued += data.length;
     return data.length;
   }
 
-  /** quicer:shutdown_stream flags: GRACEFUL (FIN), ABORT_SEND, ABORT_RECEIVE, ABORT, IMMEDIATE. */
+  /**
+   * quicer:shutdown_stream flags: GRACEFUL (FIN after the queued data), ABORT_SEND
+   * (RESET_STREAM), ABORT_RECEIVE (STOP_SENDING), ABORT (both), and IMMEDIATE with ABORT
+   * (the stream is closed for us at once, without waiting for the peer). Throws RangeError
+   * for combinations MsQuic rejects: none, GRACEFUL with an abort, IMMEDIATE without ABORT.
+   */
   shutdown(flags: number, errorCode: bigint): void {
+    checkShutdownFlags(flags);
+    if (this.closedSent || this.conn.closed) return;
     const ec = this.conn.ec;
-    if (ec === undefined || this.id === undefined || this.conn.closed) return;
+    if (ec === undefined) return;
     const id = this.id;
-    try {
-      if (flags & StreamShutdownFlag.ABORT_SEND) {
-        if (!this.sendClosed || this.abortCode === undefined) {
-          this.abortCode = errorCode;
-          this.sendClosed = true;
-          ec.resetStream(id, errorCode);
-          for (const w of this.ackWaiters.splice(0)) w.resolve(true);
-          this.onSendShutdownComplete(false);
-        }
-      } else if (flags & StreamShutdownFlag.GRACEFUL && !this.sendClosed) {
+    if (id === undefined) {
+      // Still waiting for stream credit: nothing reached the peer.
+      if (flags & StreamShutdownFlag.GRACEFUL) {
+        if (!this.sendClosed) this.pendingWrites.push({ data: EMPTY, fin: true });
         this.sendClosed = true;
-        ec.write(id, new Uint8Array(0), true);
+        return;
       }
-      if (flags & StreamShutdownFlag.ABORT_RECEIVE) {
-        this.abortCode ??= errorCode;
-        ec.stopSending(id, errorCode);
-      }
-    } catch {
-      // Already finished in that direction: nothing to do.
+      this.abortCode = errorCode;
+      this.sendClosed = true;
+      this.onSendShutdownComplete(false);
+      this.onClosed(false);
+      return;
     }
+    if (flags & StreamShutdownFlag.ABORT_SEND && this.abortCode === undefined && !this.sendShutdownSent) {
+      this.abortCode = errorCode;
+      this.sendClosed = true;
+      if (this.bidi || this.local) ec.resetStream(id, errorCode);
+      for (const w of this.ackWaiters.splice(0)) w.resolve(true);
+      this.onSendShutdownComplete(false);
+    } else if (flags & StreamShutdownFlag.GRACEFUL && !this.sendClosed && (this.bidi || this.local)) {
+      this.sendClosed = true;
+      ec.write(id, EMPTY, true);
+    }
+    if (flags & StreamShutdownFlag.ABORT_RECEIVE && (this.bidi || !this.local)) {
+      this.abortCode ??= errorCode;
+      ec.stopSending(id, errorCode);
+      this.recvAborted = true;
+      for (const w of this.waiters.splice(0)) w.resolve(['error', 'closed']);
+    }
+    if (flags & StreamShutdownFlag.IMMEDIATE) this.onClosed(false);
   }
+}
+
+/** Throws RangeError for a shutdown flag combination MsQuic rejects. */
+export function checkShutdownFlags(flags: number): void {
+  const F = StreamShutdownFlag;
+  if (!Number.isInteger(flags) || flags <= 0 || flags > 15) {
+    throw new RangeError(`shutdown flags: ${flags} is not allowed; expected a combination of GRACEFUL 1, ABORT_SEND 2, ABORT_RECEIVE 4, IMMEDIATE 8`);
+  }
+  if (flags & F.GRACEFUL && flags !== F.GRACEFUL) throw new RangeError(`shutdown flags: ${flags} is not allowed; GRACEFUL (1) cannot be combined with other flags`);
+  if (flags & F.IMMEDIATE && (flags & F.ABORT) !== F.ABORT) throw new RangeError(`shutdown flags: ${flags} is not allowed; IMMEDIATE (8) needs ABORT (6)`);
 }
 
 /** A send/recv on a stream in the wrong state (maps to quicer's error terms). */
