@@ -146,7 +146,6 @@ export function asyncShutdownConnection(conn: QuicConn, flags = 0, errorCode: nu
   return ['ok'];
 }
 
-
 /**
  * Moves a started client connection to a new local address (quicer's
  * `setopt(C, local_address, Addr)` after the handshake, QUICER.md §1a): binds the address,
@@ -156,15 +155,10 @@ export function asyncShutdownConnection(conn: QuicConn, flags = 0, errorCode: nu
  * or before the handshake is confirmed), `['error', 'address_in_use']`, `['error', 'closed']`.
  */
 export async function migrateLocalAddress(conn: QuicConn, address: unknown): Promise<readonly ['ok'] | readonly ['error', string]> {
-  let local: { address: string | undefined; port: number };
-  try {
-    local = parseLocalAddress('setopt', 'local_address', address);
-  } catch {
-    return ['error', 'badarg'];
-  }
-  const ec = conn.ec;
-  if (ec === undefined || conn.closed) return ['error', 'closed'];
-  if (conn.side !== 'client' || !ec.conn.handshakeConfirmed) return ['error', 'invalid_state'];
+  const checked = checkMigration(conn, address);
+  if (checked[0] === 'error') return checked;
+  const local = checked[1];
+  const ec = conn.ec!;
   const registration = conn.registration ?? globalRegistration;
   let ep: QuicEndpoint;
   try {
@@ -178,6 +172,34 @@ export async function migrateLocalAddress(conn: QuicConn, address: unknown): Pro
     return ['error', 'closed'];
   }
   conn.moveTo(ep, () => void registration.release(ep));
+  return ['ok'];
+}
+
+/** What a migration needs, checked synchronously: the parsed address, or quicer's error. */
+function checkMigration(conn: QuicConn, address: unknown): readonly ['ok', { address: string | undefined; port: number }] | readonly ['error', string] {
+  let local: { address: string | undefined; port: number };
+  try {
+    local = parseLocalAddress('setopt', 'local_address', address);
+  } catch {
+    return ['error', 'badarg'];
+  }
+  const ec = conn.ec;
+  if (ec === undefined || conn.closed) return ['error', 'closed'];
+  if (conn.side !== 'client' || !ec.conn.handshakeConfirmed) return ['error', 'invalid_state'];
+  return ['ok', local];
+}
+
+/**
+ * The synchronous form for `setopt(C, local_address, Addr)` on a started connection: checks
+ * what can be checked at once (`badarg`, `invalid_state`, `closed`) and starts the move; the
+ * owner gets `local_address_changed` once the new socket is bound. A bind that fails later
+ * (address in use) leaves the connection where it was, without the event; use
+ * `migrateLocalAddress` to learn that error.
+ */
+export function startLocalMigration(conn: QuicConn, address: unknown): readonly ['ok'] | readonly ['error', string] {
+  const checked = checkMigration(conn, address);
+  if (checked[0] === 'error') return checked;
+  void migrateLocalAddress(conn, address);
   return ['ok'];
 }
 

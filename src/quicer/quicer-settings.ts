@@ -22,6 +22,7 @@ import {
 import type { QuicStrm } from './stream-handle.js';
 import { customVerifyOf } from './tls-config.js';
 import { nowMs } from '../endpoint/udp-endpoint.js';
+import { startLocalMigration } from './quicer-connections.js';
 
 /** A handle getopt / setopt work on. */
 export type OptHandle = QuicConn | QuicStrm | QuicListener;
@@ -308,7 +309,8 @@ function setConnOpt(conn: QuicConn, opt: string, value: unknown): SetoptResult {
       conn.runtimeSettings.custom_verify = value;
       return ['ok'];
     case 'local_address':
-      if (!pre) return ['error', 'invalid_state'];
+      // Started: a client moves to the new address once its handshake is confirmed (QUICER.md §1a).
+      if (!pre) return startLocalMigration(conn, value);
       try {
         parseLocalAddress('setopt', 'local_address', value);
       } catch {

@@ -256,8 +256,16 @@ describe('address callbacks', () => {
     expect(paddr).toBe(`127.0.0.1:${newPort}`);
     quicer.sendDgram(sconn as QuicConn, new TextEncoder().encode('after the move'));
     expect(new TextDecoder().decode((await next(cin, 'dgramRecv'))[2] as Uint8Array)).toBe('after the move');
-    // A server connection cannot move; nor can a client before its handshake is confirmed.
+    // quicer's way: setopt(C, local_address, Addr) on the started connection moves it again.
+    expect(quicer.setopt(conn as QuicConn, 'local_address', '127.0.0.1:0')).toEqual(['ok']);
+    const [, , laddr2] = await next(cin, 'localAddressChanged');
+    const thirdPort = (quicer.sockname(conn as QuicConn) as readonly ['ok', { port: number }])[1].port;
+    expect(laddr2).toBe(`127.0.0.1:${thirdPort}`);
+    expect(thirdPort).not.toBe(newPort);
+    expect((await next(sin, 'peerAddressChanged'))[2]).toBe(`127.0.0.1:${thirdPort}`);
+    // A server connection cannot move; a hostname is not an address.
     expect(await quicer.migrateLocalAddress(sconn as QuicConn, '127.0.0.1:0')).toEqual(['error', 'invalid_state']);
+    expect(quicer.setopt(sconn as QuicConn, 'local_address', '127.0.0.1:0')).toEqual(['error', 'invalid_state']);
     expect(await quicer.migrateLocalAddress(conn as QuicConn, 'localhost:1')).toEqual(['error', 'badarg']);
   });
 });
