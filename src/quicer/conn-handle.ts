@@ -112,6 +112,8 @@ export class QuicConn {
   attach(ec: EndpointConnection, endpoint: QuicEndpoint): void {
     this.ec = ec;
     this.endpoint = endpoint;
+    // max_operations_per_drain: messages the owning process handles per turn before yielding (MsQuic's MaxOperationsPerDrain).
+    this.owner.messagesPerTurn = this.opts.maxOperationsPerDrain;
     ec.setEventHandler((e) => this.onEvent(e));
   }
 
@@ -147,6 +149,7 @@ export class QuicConn {
   setOwner(p: Process): void {
     this.removeOwnerHook();
     this.owner = p;
+    if (this.ec !== undefined) p.messagesPerTurn = (this.runtimeSettings.max_operations_per_drain as number | undefined) ?? this.opts.maxOperationsPerDrain;
     this.removeOwnerHook = p.onExitHook((r) => this.ownerDown(r));
   }
 
@@ -270,6 +273,9 @@ export class QuicConn {
         this.lastTicket = e.ticket;
         if (this.opts.quicEventMask & ConnEventMask.NST) this.notify('nst_received', e.ticket);
         return;
+      case 'pathMtuChanged':
+        this.dgramMtuChanged();
+        return;
       case 'peerAddressChanged':
         this.notify('peer_address_changed', formatAddress(e.address));
         return;
@@ -321,7 +327,19 @@ export class QuicConn {
     const c = this.ec?.conn;
     if (c === undefined) return;
     const max = c.maxDatagramPayload;
+    this.reportedDgramMax = max;
     this.notify('dgram_state_changed', { dgram_send_enabled: max > 0, dgram_max_len: max });
+  }
+
+  /** The `dgram_max_len` last reported (undefined before the handshake completed). */
+  private reportedDgramMax: number | undefined;
+
+  /** The path MTU changed: datagrams that can be sent grow or shrink with it (MsQuic reports the new length). */
+  private dgramMtuChanged(): void {
+    const c = this.ec?.conn;
+    if (c === undefined || this.reportedDgramMax === undefined || this.closed) return;
+    const max = c.maxDatagramPayload;
+    if (max > 0 && max !== this.reportedDgramMax) this.dgramState();
   }
 
   /** A stream the peer opened: to the first live queued acceptor, else to the owner as a passive orphan. */
