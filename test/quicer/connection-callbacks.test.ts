@@ -214,6 +214,14 @@ describe('datagram callbacks', () => {
     expect(flags).toBe(0);
     quicer.sendDgram(sconn as QuicConn, new TextEncoder().encode('pong'));
     expect(new TextDecoder().decode((await next(cin, 'dgramRecv'))[2] as Uint8Array)).toBe('pong');
+    // Path MTU discovery raises what fits in a datagram (loopback carries far more than
+    // 1200 bytes): dgramStateChanged reports the new length.
+    const first = (cstate as { dgram_max_len: number }).dgram_max_len;
+    const [, , grown] = await next(cin, 'dgramStateChanged', (r) => (r[2] as { dgram_max_len: number }).dgram_max_len > first);
+    expect(grown).toMatchObject({ dgram_send_enabled: true });
+    const bigger = (grown as { dgram_max_len: number }).dgram_max_len;
+    expect(quicer.sendDgram(conn as QuicConn, new Uint8Array(bigger))).toEqual(['ok', bigger]);
+    expect(((await next(sin, 'dgramRecv'))[2] as Uint8Array).length).toBe(bigger);
   });
 });
 
