@@ -12,6 +12,7 @@ import { isIPv6 } from 'node:net';
 import { QuicConn } from './conn-handle.js';
 import { parseLocalAddress, validateConnOpts, type ConnOptions } from './options.js';
 import { Process } from './process.js';
+import { globalRegistration } from './registration.js';
 import { serverTls } from './tls-config.js';
 
 /** Owner of a server connection until an acceptor takes it: its messages are dropped. */
@@ -138,7 +139,14 @@ export class QuicListener {
     conn.pickOwner = () => (this.closed || this.locked ? undefined : this.takeAcceptor());
     conn.attach(ec, this.endpoint);
     this.connections.add(conn);
-    conn.closeHooks.push(() => this.connections.delete(conn));
+    // Server connections count in the registration too (MsQuic counts every connection of a registration).
+    const registration = globalRegistration;
+    conn.registration = registration;
+    registration.connectionCount++;
+    conn.closeHooks.push(() => {
+      this.connections.delete(conn);
+      registration.connectionCount--;
+    });
   }
 
   /** Stops accepting new connections (clients time out); established ones go on (quicer_listener:lock). */

@@ -9,6 +9,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { QuicListenerServer } from '../../src/quicer/listener-server.js';
 import type { QuicConn } from '../../src/quicer/conn-handle.js';
 import { Inbox } from '../../src/quicer/process.js';
+import { globalRegistration } from '../../src/quicer/registration.js';
 import * as quicer from '../../src/quicer/quicer.js';
 import { selfSignedCertificate } from '../../src/tls/certificate-authority.js';
 import { cleanup, cleanups, identity, names, next, recorder, sleep, startClient, startServer } from './connection-harness.js';
@@ -37,8 +38,10 @@ describe('acceptor pool', () => {
     const { server, port, inbox: sin } = await startServer({ acceptors: 2, cb });
     expect(server.listener.acceptorCount).toBe(2);
     expect(await QuicListenerServer.countConns(server)).toBe(0);
+    const open = globalRegistration.connectionCount;
     const a = await connected(port);
     await next(sin, 'connected');
+    expect(globalRegistration.connectionCount).toBe(open + 2); // the client and the server side
     expect(server.listener.acceptorCount).toBe(2);
     expect(await QuicListenerServer.countConns(server)).toBe(1);
     const b = await connected(port);
