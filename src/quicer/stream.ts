@@ -436,10 +436,12 @@ export async function streamSendCall(
     return ['error', ['start_stream', e]];
   }
   if (started[0] === 'error') return ['error', ['start_stream', started[1]]];
+  const proc = started[1];
   try {
-    return await QuicStream.send(started[1], data, sendFlags);
+    return await QuicStream.send(proc, data, sendFlags);
   } catch (e) {
-    return ['error', ['stream_down', e instanceof CallError && Array.isArray(e.reason) ? e.reason[1] : e]];
+    // The stream process ended before answering: its exit reason says why.
+    return ['error', ['stream_down', !proc.alive ? proc.exitReason : e instanceof CallError && Array.isArray(e.reason) ? e.reason[1] : e]];
   }
 }
 
