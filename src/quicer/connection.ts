@@ -26,39 +26,55 @@ export function reply(from: CallFrom, value: unknown): void {
   from.process.reply(from.ref, value);
 }
 
-/** `new_conn` props (QUICER.md §2a). */
+/** `new_conn` props (QUICER.md §2a): what the server knows of a client once its ClientHello was accepted. */
 export interface NewConnProps {
+  /** QUIC version (1 for QUIC v1). */
   version: number;
+  /** The listener's address, "IP:Port". */
   local_addr: string;
+  /** The client's address, "IP:Port". */
   remote_addr: string;
+  /** The SNI the client sent (none for a client that connected to an IP literal). */
   server_name: string | undefined;
+  /** The negotiated application protocol. */
   alpns: string | undefined;
+  /** Every protocol the client offered, in its order. */
   client_alpns: readonly string[];
+  /** The ClientHello message as received. */
   crypto_buffer: Uint8Array;
 }
 
+/** `connected` props: whether the session was resumed, and the negotiated protocol. */
 export interface ConnectedProps {
   is_resumed: boolean;
   alpns: string | undefined;
 }
 
+/** `closed` props (MsQuic's SHUTDOWN_COMPLETE). */
 export interface ClosedProps {
+  /** The handshake had completed before the connection closed. */
   is_handshake_completed: boolean;
+  /** The peer acknowledged our CONNECTION_CLOSE (it answered with its own). */
   is_peer_acked: boolean;
+  /** Our application closed it (purequic delivers `closed` in that case too, QUICER.md §4). */
   is_app_closing: boolean;
 }
 
+/** `new_stream` props. */
 export interface NewStreamProps {
   /** Bit 1: unidirectional; bit 2: 0-RTT. */
   flags: number;
+  /** No stream acceptor was queued: the connection owner got it, passive. */
   is_orphan: boolean;
 }
 
+/** The `streams_available` message's map (the `streamsAvailable` callback receives `[bidi, unidi]`). */
 export interface StreamsAvailableProps {
   bidi_streams: number;
   unidi_streams: number;
 }
 
+/** `dgram_state_changed` props: whether datagrams may be sent, and the largest that fits now. */
 export interface DgramStateProps {
   dgram_send_enabled: boolean;
   dgram_max_len: number;
@@ -73,34 +89,56 @@ export type InitRet<S> =
 
 /**
  * A `quicer_connection` callback module. Only `init` is required; a callback left out keeps
- * the state as it is (quicer would crash on some of them; purequic does not).
+ * the state as it is (quicer would crash on some of them; purequic does not). Every callback
+ * runs in the connection process, one at a time (an async callback is awaited before the
+ * next message), and returns a `cb_ret()` (see `CbRet`).
  */
 export interface ConnectionCallbacks<S = unknown> {
-  /** Client: after the connect started, with `connOpts` plus `stream_opts` and `conn`. Server: on the first `new_conn`. */
+  /**
+   * quicer `init/1`. Client: runs after the connect started, before any event, with
+   * `connOpts` plus `stream_opts` and `conn`. Server acceptor: runs when the first connection
+   * arrives, with the listener's c_opts plus `stream_opts` (its s_opts) as they are then.
+   */
   init(opts: Record<string, unknown>): MaybeAsync<InitRet<S>>;
-  /** Server: a client connection arrived (call `handshake(conn)` to continue it). */
+  /** quicer `new_conn/3` (server): a client's ClientHello was accepted; call `asyncHandshake(conn)` to continue. `['error', R, S]` rejects the connection. */
   newConn?(conn: QuicConn, props: NewConnProps, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `connected/3`: the handshake completed. */
   connected?(conn: QuicConn, props: ConnectedProps, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `transport_shutdown/3`: the connection is ending for a transport reason (`{status, error}`, QUICER.md §0.4). */
   transportShutdown?(conn: QuicConn, props: TransportShutdownProps, state: S): MaybeAsync<CbRet<S>>;
-  /** The peer closed with an application error code. */
+  /** quicer `shutdown/3`: the peer closed with this application error code. */
   shutdown?(conn: QuicConn, errorCode: bigint, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `closed/3`: the connection is gone; fires exactly once. The process is not stopped (return `['stop', 'normal', S]` to end it). */
   closed?(conn: QuicConn, props: ClosedProps, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `local_address_changed/3`: this client moved to a new local address ("IP:Port"), e.g. `setopt(conn, 'local_address', …)`. */
   localAddressChanged?(conn: QuicConn, address: string, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `peer_address_changed/3`: the peer's address changed (migration or NAT rebinding) and was validated ("IP:Port"). */
   peerAddressChanged?(conn: QuicConn, address: string, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `new_stream/3`: a peer stream for which no stream acceptor was queued, owned by this process and passive. */
   newStream?(stream: QuicStrm, props: NewStreamProps, state: S): MaybeAsync<CbRet<S>>;
   /** quicer `streams_available/3`: how many more streams this side may open now, as `[bidi, unidi]` (capped at 65535). */
   streamsAvailable?(conn: QuicConn, available: readonly [bidi: number, unidi: number], state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `peer_needs_streams/3`: the peer is blocked by the stream limit we gave it (it sent STREAMS_BLOCKED). */
   peerNeedsStreams?(conn: QuicConn, direction: 'bidi_streams' | 'unidi_streams', state: S): MaybeAsync<CbRet<S>>;
-  /** Server: the client resumed a session; `data` is what the ticket carried, or false. */
+  /** quicer `resumed/3` (server): the client resumed a session; `data` is what the ticket carried, or false. */
   resumed?(conn: QuicConn, data: Uint8Array | false, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `nst_received/3` (client, with `quic_event_mask` bit 1): a resumption ticket to pass as `nst` later. */
   nstReceived?(conn: QuicConn, ticket: Uint8Array, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `peer_cert_received/3` (with `custom_verify`): `[leaf, chain]`; answer with `completeCertValidation`. */
   peerCertReceived?(conn: QuicConn, certs: readonly [Uint8Array, readonly Uint8Array[]], state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `dgram_recv/4`: a datagram arrived (`flags` 1 when it came in 0-RTT). */
   dgramRecv?(conn: QuicConn, data: Uint8Array, flags: number, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `dgram_state_changed/3`: after the handshake, and whenever the largest datagram that fits changes. */
   dgramStateChanged?(conn: QuicConn, props: DgramStateProps, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `handle_call/3`: a call other than the built-ins; reply with `['reply', R, S]` or later with `reply(from, R)`. */
   handleCall?(request: unknown, from: CallFrom, state: S): MaybeAsync<CbRet<S>>;
+  /** gen_server `handle_cast/2`. */
   handleCast?(request: unknown, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `handle_info/2`: any other message (stream messages, `EXIT`s of linked processes, `'timeout'`). */
   handleInfo?(info: unknown, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `handle_continue/2`: after a callback returned `[['continue', C], S]`. */
   handleContinue?(cont: unknown, state: S): MaybeAsync<CbRet<S>>;
+  /** gen_server `terminate/2`: the process is ending with `reason` (its connection is then shut down with application error 0). */
   terminate?(reason: ExitReason, state: S): void;
 }
 
