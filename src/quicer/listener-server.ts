@@ -228,7 +228,8 @@ export class QuicListenerServer extends Process {
    * s_opts]`, optionally on a new address. Checked first (TypeError/RangeError, nothing
    * changed); then new connections get the new certificates and settings, and acceptors
    * initialised from then on see the new c_opts/s_opts. Established connections and the
-   * listener handle are untouched.
+   * listener handle are untouched. A locked listener stays locked (quicer's reload restarts
+   * the listener, which unlocks it; purequic does not undo a `lock` behind the caller's back).
    */
   static async reload(server: QuicListenerServer, conf: Record<string, unknown> | ListenerConf): Promise<readonly ['ok'] | readonly ['error', unknown]>;
   /**

@@ -70,6 +70,25 @@ describe('acceptor pool', () => {
     expect(server.pool.children.has(waiting[0]!)).toBe(false);
   });
 
+  it('an acceptor whose deferred init fails ends; its connection is closed; the pool stays full and serves the next client', async () => {
+    let calls = 0;
+    const cb = recorder({
+      init: (opts) => {
+        calls++;
+        if (calls === 1) throw new Error('init failed');
+        return ['ok', { inbox: opts.inbox as Inbox }];
+      },
+    });
+    const { server, port } = await startServer({ acceptors: 2, cb, lOpts: { initial_rtt_ms: 10 } });
+    const { inbox: first } = await startClient(port, { initial_rtt_ms: 10 });
+    // The connection was still held in its handshake: the client sees the application close as user_canceled.
+    expect((await next(first, 'transportShutdown'))[2]).toEqual({ status: 'user_canceled', error: 0xc });
+    expect(names(first)).not.toContain('connected');
+    await until(() => server.listener.acceptorCount === 2);
+    await connected(port);
+    expect(calls).toBe(2);
+  });
+
   it('init is deferred to the first connection and reads c_opts / s_opts as they are then (after a reload)', async () => {
     const { server, port, inbox: sin } = await startServer({ cOpts: { generation: 1 }, sOpts: { active: 1 } });
     expect(names(sin)).toEqual([]);
@@ -96,6 +115,11 @@ describe('lock, unlock, reload', () => {
     expect((await next(late, 'transportShutdown'))[2]).toEqual({ status: 'connection_idle', error: 1 });
     quicer.sendDgram(sconn as QuicConn, new TextEncoder().encode('locked but alive'));
     expect(new TextDecoder().decode((await next(est.inbox, 'dgramRecv'))[2] as Uint8Array)).toBe('locked but alive');
+    // A reload does not undo the lock.
+    const conf = await QuicListenerServer.getConf(server);
+    expect(await QuicListenerServer.reload(server, conf)).toEqual(['ok']);
+    expect(server.listener.locked).toBe(true);
+    expect(server.listener.endpoint.acceptingNew).toBe(false);
     expect(await QuicListenerServer.unlock(server)).toEqual(['ok']);
     await connected(port);
   });
