@@ -85,6 +85,9 @@ const CALLBACK_OF_EVENT: Record<string, keyof StreamCallbacks> = {
   passive: 'passive',
 };
 
+/** The message that runs `handleContinue` for `init`'s `['ok', S, ['continue', C]]` before anything else. */
+const INIT_CONTINUE = Symbol('init_continue');
+
 type AnyCallback = (...args: unknown[]) => MaybeAsync<CbRet<unknown> | undefined>;
 
 function isDataFor(m: unknown, stream: QuicStrm): m is readonly ['quic', Uint8Array, QuicStrm, RecvDataProps] {
@@ -140,6 +143,7 @@ export class StreamProcess<S = unknown> extends CallbackProcess<S | undefined> {
 
   protected dispatch(msg: unknown): MaybeAsync<CbRet<S | undefined> | undefined> {
     if (Array.isArray(msg)) {
+      if (msg[0] === INIT_CONTINUE && msg.length === 2) return this.dispatchContinue(msg[1]);
       if (msg[0] === 'stream_owner_handoff' && msg.length === 3 && this.handoffFrom !== undefined && msg[1] === this.stream) {
         return this.handoffArrived(msg[2]);
       }
@@ -242,6 +246,25 @@ export class StreamProcess<S = unknown> extends CallbackProcess<S | undefined> {
     return cb.call(this.callbacks, this.stream!, postInfo, this.state as S) as MaybeAsync<CbRet<S | undefined>>;
   }
 
+  /**
+   * @internal Takes `init`'s result: the state, and a timeout or continue as gen_server's
+   * init does; an error term when init declined.
+   */
+  applyInit(r: InitRet<S>): readonly ['ok'] | readonly ['error', unknown] {
+    if (r === 'ignore') return ['error', 'ignore'];
+    if (Array.isArray(r) && r[0] === 'ok') {
+      this.state = r[1] as S;
+      if (r.length === 3) {
+        const extra = r[2];
+        if (typeof extra === 'number') this.armIdleTimeout(extra);
+        else if (Array.isArray(extra) && extra[0] === 'continue') this.sendFirst([INIT_CONTINUE, extra[1]]);
+      }
+      return ['ok'];
+    }
+    if (Array.isArray(r) && r[0] === 'stop') return ['error', r[1]];
+    return ['error', new TypeError(`init returned ${String(r)}, expected ['ok', State], ['stop', Reason] or 'ignore'`)];
+  }
+
   /** @internal Waits for the stream from `owner` (startLinkHandoff). */
   expectHandoff(owner: Process): void {
     this.handoffFrom = { owner, ref: this.monitor(owner) };
@@ -283,16 +306,6 @@ function isLocalOpt(streamOpts: Record<string, unknown>): boolean {
   return v === true;
 }
 
-/** Runs an init callback's result into the process; an error term when it declined. */
-function applyInit<S>(proc: StreamProcess<S>, r: InitRet<S>): readonly ['ok'] | readonly ['error', unknown] {
-  if (r === 'ignore') return ['error', 'ignore'];
-  if (Array.isArray(r) && r[0] === 'ok') {
-    proc.state = r[1] as S;
-    return ['ok'];
-  }
-  if (Array.isArray(r) && r[0] === 'stop') return ['error', r[1]];
-  return ['error', new TypeError(`init returned ${String(r)}, expected ['ok', State], ['stop', Reason] or 'ignore'`)];
-}
 
 /** quicer_stream's API: start_link/3 (local stream or acceptor), start_link/5 (handoff), send/2,3. */
 export const QuicStream = {
@@ -343,7 +356,7 @@ export const QuicStream = {
           proc.exit(e);
           return ['error', e];
         }
-        const applied = applyInit(proc, ir);
+        const applied = proc.applyInit(ir);
         if (applied[0] === 'error') {
           proc.exit('normal');
           return applied;

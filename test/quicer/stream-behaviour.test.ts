@@ -259,6 +259,75 @@ describe('stream acceptor processes', () => {
   });
 });
 
+describe('local stream processes (QuicStream.startLink with is_local)', () => {
+  let pair: Pair | undefined;
+  afterEach(async () => {
+    await pair?.close();
+    pair = undefined;
+  });
+
+  it('passive after a counted active mode, peerSendAborted and peerReceiveAborted with the peer\'s codes', async () => {
+    pair = await connectedPair();
+    const events = new Inbox();
+    const r = await QuicStream.startLink(streamRecorder(events), pair.client, { is_local: true, active: 1 });
+    const proc = r[1] as StreamProcess;
+    expect(await QuicStream.send(proc, bytes('hello'), 0)).toEqual(['ok', 5]);
+    const [, , s] = await event(pair.serverOwner, 'new_stream');
+    const serverSide = s as QuicStrm;
+    quicer.asyncSend(serverSide, bytes('one'));
+    expect(text((await rec(events, 'handleStreamData'))[2] as Uint8Array)).toBe('one');
+    await rec(events, 'passive');
+    quicer.asyncShutdownStream(serverSide, quicer.StreamShutdownFlag.ABORT, 21);
+    expect((await rec(events, 'peerSendAborted'))[2]).toBe(21n);
+    expect((await rec(events, 'peerReceiveAborted'))[2]).toBe(21n);
+    expect((await rec(events, 'sendShutdownComplete'))[2]).toBe(false);
+  });
+
+  it('peerAccepted(conn, stream, S) for a stream that waited for the peer\'s stream credit (INDICATE_PEER_ACCEPT)', async () => {
+    pair = await connectedPair({ server: { peer_bidi_stream_count: 1 } });
+    const first = quicer.startStream(pair.client, {}, pair.clientOwner)[1] as QuicStrm;
+    quicer.asyncSend(first, bytes('1'), FIN);
+    const events = new Inbox();
+    const r = await QuicStream.startLink(streamRecorder(events), pair.client, { is_local: true, start_flag: quicer.StreamStartFlag.INDICATE_PEER_ACCEPT });
+    expect(r[0]).toBe('ok');
+    expect(await QuicStream.send(r[1] as StreamProcess, bytes('2'), FIN)).toEqual(['ok', 1]);
+    const [, , s] = await event(pair.serverOwner, 'new_stream');
+    await sleep(30);
+    expect(events.pending).toEqual([]);
+    // The server finishes the first stream: it is gone on both sides and MAX_STREAMS follows.
+    await quicer.recv(s as QuicStrm, 0);
+    quicer.asyncSend(s as QuicStrm, new Uint8Array(0), FIN);
+    const [, conn, stream] = await rec(events, 'peerAccepted');
+    expect(conn).toBe(pair.client);
+    expect(quicer.getopt(stream as QuicStrm, 'stream_id')).toEqual(['ok', 4]);
+  });
+
+  it("an acceptor's init may ask for a continue (before anything else) or a timeout, as gen_server's init", async () => {
+    pair = await connectedPair();
+    const events = new Inbox();
+    const cbs: StreamCallbacks<string> = {
+      init: () => ['ok', 'initial', ['continue', 'warm-up']],
+      handleContinue: (c, s) => {
+        events.send(['continue', c, s]);
+        return ['ok', 'continued'];
+      },
+      handleInfo: (info, s) => {
+        events.send(['info', info, s]);
+        return ['ok', s];
+      },
+    };
+    const r = await QuicStream.startLink(cbs, pair.server, {});
+    (r[1] as StreamProcess).send('queued before');
+    expect(await events.receive()).toEqual(['continue', 'warm-up', 'initial']);
+    expect(await events.receive()).toEqual(['info', 'queued before', 'continued']);
+    const t = await QuicStream.startLink({ init: () => ['ok', 'idle', 30], handleInfo: cbs.handleInfo }, pair.server, {});
+    expect(t[0]).toBe('ok');
+    expect(await events.receive()).toEqual(['info', 'timeout', 'idle']);
+    const declined = await QuicStream.startLink({ init: () => ['stop', 'no thanks'] }, pair.server, {});
+    expect(declined).toEqual(['error', 'no thanks']);
+  });
+});
+
 describe('startLinkHandoff', () => {
   let pair: Pair | undefined;
   afterEach(async () => {

@@ -8,6 +8,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import * as quicer from '../../src/quicer/quicer.js';
 import { FunctionProcess, Inbox, type Process } from '../../src/quicer/process.js';
 import type { QuicStrm } from '../../src/quicer/stream-handle.js';
+import type { QuicConn } from '../../src/quicer/conn-handle.js';
 import { StreamSendBuffer } from '../../src/transport/stream-send-buffer.js';
 import { bytes, connectedPair, data, dataUntilFin, event, pendingEvents, sleep, text, type Pair } from './stream-harness.js';
 
@@ -198,6 +199,32 @@ describe('starting streams', () => {
     expect(quicer.getopt(waiting, 'stream_id')).toEqual(['ok', 4]);
     const [, , s2] = await event(pair.serverOwner, 'new_stream', undefined);
     expect(text(((await quicer.recv(s2 as QuicStrm, 6)) as [string, Uint8Array])[1])).toBe('queued');
+  });
+
+  it('a client stream started before the handshake completed waits for the peer\'s limits and starts with them', async () => {
+    pair = await connectedPair();
+    const owner = new Inbox();
+    const server = new Inbox();
+    const acceptor = new FunctionProcess((m) => {
+      if (Array.isArray(m) && m[1] === 'new_conn') {
+        (m[2] as QuicConn).setOwner(server);
+        quicer.asyncHandshake(m[2] as QuicConn);
+      }
+    });
+    quicer.asyncAccept(pair.listener, acceptor);
+    // A second connection: the stream starts right after the connect began, before any answer.
+    const early = await quicer.asyncConnect('127.0.0.1', pair.listener.address().port, { alpn: ['stream-test'], verify: 'none' }, { owner });
+    const conn = early[1] as QuicConn;
+    const r = quicer.startStream(conn, { quic_event_mask: 1 }, owner);
+    expect(r[0]).toBe('ok');
+    const st = r[1] as QuicStrm;
+    expect((await event(owner, 'start_completed', st))[3]).toEqual({ status: 'success', stream_id: 0, is_peer_accepted: false });
+    quicer.asyncSend(st, bytes('early'), FIN);
+    await event(owner, 'connected', conn);
+    expect(quicer.getopt(st, 'stream_id')).toEqual(['ok', 0]);
+    const [, , s] = await event(server, 'new_stream');
+    expect(text(((await quicer.recv(s as QuicStrm, 5)) as [string, Uint8Array])[1])).toBe('early');
+    await quicer.shutdownConnection(conn);
   });
 
   it('FAIL_BLOCKED beyond the peer limit: stm_start_error stream_limit_reached', async () => {
