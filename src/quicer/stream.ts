@@ -5,6 +5,13 @@
  * the peer's next stream as a stream acceptor, or takes over a stream handed to it
  * (`QuicStream.startLinkHandoff`, quicer's `start_link/5`). Callback names are quicer's in
  * camelCase; every callback returns a `cb_ret()` (./gen-server.ts).
+ *
+ * Received data goes to `handleStreamData`. quicer_stream reassembles chunks by
+ * `absolute_offset` unless `disable_fpbuffer` is set; purequic's transport already delivers
+ * a stream's bytes in order, without gaps or duplicates, so what the option changes here is
+ * batching: by default the data messages already queued behind one are merged into a single
+ * call (`len` summed, flags OR-ed, so a FIN is never lost); with `disable_fpbuffer: true`
+ * every data message is its own call, as it arrived.
  */
 import type { QuicConn } from './conn-handle.js';
 import type { CallFrom, InitRet, NewStreamProps } from './connection.js';
@@ -94,7 +101,13 @@ function isDataFor(m: unknown, stream: QuicStrm): m is readonly ['quic', Uint8Ar
   return Array.isArray(m) && m.length === 4 && m[0] === 'quic' && m[1] instanceof Uint8Array && m[2] === stream;
 }
 
-/** The stream behaviour process (gen_server-like, trapping exits as quicer_stream does). */
+/**
+ * The stream behaviour process (gen_server-like, trapping exits as quicer_stream does). It
+ * routes `['quic', …]` messages of its stream to the callbacks, answers the built-in call
+ * `['send', data, flags]` (quicer_stream:send) itself, and gives everything else to
+ * `handleCall` / `handleCast` / `handleInfo`. When it ends, the stream it owns is aborted
+ * both ways with error 0 (QUICER.md §0.5), unless it was closed already.
+ */
 export class StreamProcess<S = unknown> extends CallbackProcess<S | undefined> {
   /** The stream this process owns (undefined for an acceptor still waiting). */
   stream: QuicStrm | undefined;
