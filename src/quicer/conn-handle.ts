@@ -15,6 +15,8 @@ import { transportShutdownProps, type TransportShutdownProps } from './status.js
 import type { NewConnProps } from './connection.js';
 import type { Registration } from './registration.js';
 import { settlePeerCertificate } from './tls-config.js';
+import { QuicStrm } from './stream-handle.js';
+import { concatBytes } from '../util/bytes.js';
 
 /** How a handshake ended, for callers that wait for it. */
 export type HandshakeOutcome =
@@ -22,18 +24,6 @@ export type HandshakeOutcome =
   | { kind: 'transport_down'; props: TransportShutdownProps }
   | { kind: 'closed' };
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-import { QuicStrm } from './stream-handle.js';
 
 /** CONNECTION_REFUSED (RFC 9000 §20.1). */
 const TRANSPORT_CONNECTION_REFUSED = 0x2;
@@ -209,7 +199,7 @@ export class QuicConn {
             server_name: e.serverName,
             alpns: c.negotiatedAlpn,
             client_alpns: e.alpn,
-            crypto_buffer: concat(c.clientHelloBytes),
+            crypto_buffer: concatBytes(...c.clientHelloBytes),
           };
           this.notify('new_conn', this.newConnProps);
         }
