@@ -72,6 +72,7 @@ function isActive(mode: ActiveMode): boolean {
  * connection owner).
  */
 export class QuicStrm {
+  /** Tells a stream handle from a connection or listener handle. */
   readonly kind = 'stream' as const;
   /** The stream ID; undefined while a local stream waits for the peer's stream credit. */
   id: number | undefined;
@@ -80,6 +81,7 @@ export class QuicStrm {
   private removeOwnerHook: () => void;
   /** The receive mode (quicer's `active`). */
   active: ActiveMode;
+  /** Bidirectional (else unidirectional: `open_flag` 1 or an ID with bit 2 set). */
   readonly bidi: boolean;
   /** Absolute offset of the next byte delivered to the owner. */
   private delivered = 0;
