@@ -369,6 +369,10 @@ export class QuicConn {
   /** Closes the connection (quicer's shutdown_connection); SILENT sends no CONNECTION_CLOSE. */
   shutdown(flags: number, errorCode: bigint | number): void {
     if (this.ec === undefined || this.closed) return;
+    // Already closing (the peer closed, a timeout, an earlier shutdown): nothing to add, and
+    // is_app_closing keeps saying who really closed.
+    const st = this.ec.conn.state;
+    if (st === 'closing' || st === 'draining' || st === 'closed') return;
     this.appClosing = true;
     this.ec.close(errorCode, '', { application: true, silent: (flags & ConnShutdownFlag.SILENT) !== 0 });
   }

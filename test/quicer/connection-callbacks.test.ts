@@ -73,6 +73,8 @@ describe('connection lifecycle callbacks', () => {
     expect(await quicer.shutdownConnection(conn as QuicConn, 0, 4242)).toEqual(['ok']);
     const [, sconn, code] = await next(sin, 'shutdown');
     expect(code).toBe(4242n);
+    // Closing it in answer (as quicer_server_conn_callback does) does not make it an app close.
+    expect(await quicer.shutdownConnection(sconn as QuicConn)).toEqual(['ok']);
     const [, sconn2, sclosed] = await next(sin, 'closed');
     expect(sconn2).toBe(sconn);
     expect(sclosed).toEqual({ is_handshake_completed: true, is_peer_acked: false, is_app_closing: false });
