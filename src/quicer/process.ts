@@ -142,6 +142,20 @@ export abstract class Process {
     return out;
   }
 
+  /**
+   * Removes and returns the messages at the front of the mailbox for as long as `pred`
+   * accepts them (the first refused one stays, and so does everything after it). Costs only
+   * what it takes, unlike `extractMessages`.
+   */
+  protected takeLeading(pred: (m: unknown) => boolean): unknown[] {
+    const out: unknown[] = [];
+    while (this.head < this.mailbox.length && pred(this.mailbox[this.head])) {
+      out.push(this.mailbox[this.head]);
+      this.mailbox[this.head++] = undefined;
+    }
+    return out;
+  }
+
   /** Messages waiting in the mailbox. */
   get queueLength(): number {
     return this.mailbox.length - this.head;

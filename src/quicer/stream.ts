@@ -216,15 +216,10 @@ export class StreamProcess<S = unknown> extends CallbackProcess<S | undefined> {
   private mergeQueuedData(data: Uint8Array, props: RecvDataProps): [Uint8Array, RecvDataProps] {
     const stream = this.stream!;
     let end = props.absolute_offset + props.len;
-    let run = true;
-    const more = this.extractMessages((m) => {
-      if (!run) return false;
-      if (isDataFor(m, stream) && m[3].absolute_offset === end) {
-        end += m[3].len;
-        return true;
-      }
-      run = false;
-      return false;
+    const more = this.takeLeading((m) => {
+      if (!isDataFor(m, stream) || m[3].absolute_offset !== end) return false;
+      end += m[3].len;
+      return true;
     }) as Array<readonly ['quic', Uint8Array, QuicStrm, RecvDataProps]>;
     if (more.length === 0) return [data, props];
     const out = new Uint8Array(end - props.absolute_offset);
