@@ -4,7 +4,7 @@
 import type { QuicConn } from './conn-handle.js';
 import { validateStreamOpts } from './options.js';
 import { Inbox, self, type Process } from './process.js';
-import { QuicStrm, SendFlag, StreamEventMask, StreamShutdownFlag, StreamStartFlag, StreamStateError, StreamOpenFlag, checkShutdownFlags, type RecvResult, type StartCompletedProps } from './stream-handle.js';
+import { QuicStrm, SendFlag, StreamEventMask, StreamShutdownFlag, StreamStartFlag, StreamStateError, StreamOpenFlag, checkShutdownFlags, connectionUsable, type RecvResult, type StartCompletedProps } from './stream-handle.js';
 import { ownerOf, sleep } from './quicer-connections.js';
 
 // -------------------------------------------------------------------------------------------
@@ -35,7 +35,7 @@ export type StartStreamResult =
 export function startStream(conn: QuicConn, streamOpts: Record<string, unknown> = {}, owner?: Process): StartStreamResult {
   const so = validateStreamOpts(streamOpts);
   const ec = conn.ec;
-  if (ec === undefined || conn.closed) return ['error', 'closed'];
+  if (ec === undefined || !connectionUsable(conn)) return ['error', 'closed'];
   if (!conn.handshakeCompleted && !(so.openFlag & StreamOpenFlag.ZERO_RTT) && conn.side === 'server') {
     // quicer #265: fail fast instead of a timeout on a server connection still in its handshake.
     return ['error', 'stm_open_error', 'invalid_state'];

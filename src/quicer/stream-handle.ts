@@ -128,6 +128,11 @@ export class QuicStrm {
     this.owner.send(msg);
   }
 
+  /** The connection takes stream calls: started, and not closing, draining or closed. */
+  private get connUsable(): boolean {
+    return connectionUsable(this.conn);
+  }
+
   /** True once the stream is closed (both directions done, aborted, or the connection gone). */
   get isClosed(): boolean {
     return this.closedSent;
@@ -158,9 +163,8 @@ export class QuicStrm {
     if (this.id !== undefined) return true;
     const waited = this.startAttempted;
     this.startAttempted = true;
-    if (this.closedSent) return false;
-    const ec = this.conn.ec;
-    if (ec === undefined || this.conn.closed) return false;
+    if (this.closedSent || !this.connUsable) return false;
+    const ec = this.conn.ec!;
     const c = ec.conn;
     const id = c.openStream(this.bidi);
     if (id === undefined) return false;
@@ -459,7 +463,7 @@ export class QuicStrm {
   /** Queues data (and the FIN with SendFlag.FIN); returns the bytes queued. */
   write(data: Uint8Array, flags: number, copy: boolean): number {
     const ec = this.conn.ec;
-    if (ec === undefined || this.conn.closed) throw new StreamStateError('closed');
+    if (ec === undefined || !this.connUsable) throw new StreamStateError('closed');
     if (this.sendClosed || this.closedSent) throw new StreamStateError('invalid_state');
     const fin = (flags & SendFlag.FIN) !== 0;
     if (data.length > 0 || fin) {
@@ -480,9 +484,8 @@ export class QuicStrm {
    */
   shutdown(flags: number, errorCode: bigint): void {
     checkShutdownFlags(flags);
-    if (this.closedSent || this.conn.closed) return;
-    const ec = this.conn.ec;
-    if (ec === undefined) return;
+    if (this.closedSent || !this.connUsable) return;
+    const ec = this.conn.ec!;
     const id = this.id;
     if (id === undefined) {
       // Still waiting for stream credit: nothing reached the peer.
@@ -500,20 +503,40 @@ export class QuicStrm {
     if (flags & StreamShutdownFlag.ABORT_SEND && this.abortCode === undefined && !this.sendShutdownSent) {
       this.abortCode = errorCode;
       this.sendClosed = true;
-      if (this.bidi || this.local) ec.resetStream(id, errorCode);
+      if (this.bidi || this.local) quietly(() => ec.resetStream(id, errorCode));
       for (const w of this.ackWaiters.splice(0)) w.resolve(true);
       this.onSendShutdownComplete(false);
     } else if (flags & StreamShutdownFlag.GRACEFUL && !this.sendClosed && (this.bidi || this.local)) {
       this.sendClosed = true;
-      ec.write(id, EMPTY, true);
+      quietly(() => ec.write(id, EMPTY, true));
     }
     if (flags & StreamShutdownFlag.ABORT_RECEIVE && (this.bidi || !this.local)) {
       this.abortCode ??= errorCode;
-      ec.stopSending(id, errorCode);
+      quietly(() => ec.stopSending(id, errorCode));
       this.recvAborted = true;
       for (const w of this.waiters.splice(0)) w.resolve(['error', 'closed']);
     }
     if (flags & StreamShutdownFlag.IMMEDIATE) this.onClosed(false);
+  }
+}
+
+/** The connection takes stream calls: started, and not closing, draining or closed. */
+export function connectionUsable(conn: QuicConn): boolean {
+  const c = conn.ec?.conn;
+  if (c === undefined || conn.closed) return false;
+  const st = c.state;
+  return st !== 'closing' && st !== 'draining' && st !== 'closed';
+}
+
+/**
+ * Runs a transport stream call that may find the stream already finished in that direction
+ * or forgotten (its close event not delivered yet): then there is nothing left to do.
+ */
+function quietly(call: () => void): void {
+  try {
+    call();
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
   }
 }
 

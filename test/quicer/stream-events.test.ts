@@ -108,6 +108,17 @@ describe('aborts and shutdown flags, as the peer sees them', () => {
     expect((await event(pair.serverOwner, 'peer_receive_aborted', s))[3]).toBe(0n);
   });
 
+  it('while the connection is closing, stream calls answer closed (or do nothing) instead of throwing', async () => {
+    pair = await connectedPair();
+    const { c } = await openPair(pair);
+    quicer.asyncShutdownConnection(pair.client, 0, 0);
+    expect(quicer.startStream(pair.client, {}, pair.clientOwner)).toEqual(['error', 'closed']);
+    expect(quicer.asyncSend(c, bytes('x'))).toEqual(['error', 'closed']);
+    expect(quicer.asyncShutdownStream(c, SD.ABORT, 1)).toEqual(['ok']);
+    expect(quicer.asyncShutdownStream(c, SD.GRACEFUL)).toEqual(['ok']);
+    expect((await event(pair.clientOwner, 'stream_closed', c))[3]).toMatchObject({ is_conn_shutdown: true, is_app_closing: true });
+  });
+
   it('the connection goes away: stream_closed says is_conn_shutdown, by whom and with which code', async () => {
     pair = await connectedPair();
     const { c, s } = await openPair(pair);
