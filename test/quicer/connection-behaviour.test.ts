@@ -9,7 +9,7 @@ import { describe, it, expect, afterEach, afterAll } from 'vitest';
 import { QuicConnection, type ConnectionProcess } from '../../src/quicer/connection.js';
 import { QuicConn } from '../../src/quicer/conn-handle.js';
 import { setCallbackErrorLogger } from '../../src/quicer/gen-server.js';
-import { FunctionProcess, Inbox, type Process } from '../../src/quicer/process.js';
+import { FunctionProcess, Inbox, self, type Process } from '../../src/quicer/process.js';
 import * as quicer from '../../src/quicer/quicer.js';
 import { cleanup, cleanups, names, next, recorder, sleep, startClient, startServer, type RecState } from './connection-harness.js';
 
@@ -31,6 +31,28 @@ describe('startLink', () => {
     await expect(QuicConnection.startLink({} as never, ['127.0.0.1', port], [{ alpn: ['quicer-test'] }])).rejects.toThrow(TypeError);
     await sleep(20);
     expect(server.listener.endpoint.stats.datagramsReceived).toBe(0);
+  });
+
+  it('an async init runs as the connection process and before any event: connected waits for it', async () => {
+    const { port } = await startServer();
+    const order: string[] = [];
+    let inside: Process | undefined;
+    const cb = recorder({
+      init: async (opts) => {
+        inside = self();
+        await sleep(150); // the handshake completes meanwhile
+        order.push('init done');
+        return ['ok', { inbox: opts.inbox as Inbox }];
+      },
+      connected: (_c, _p, s) => {
+        order.push('connected');
+        return ['ok', s];
+      },
+    });
+    const { proc, inbox } = await startClient(port, {}, cb);
+    await next(inbox, 'connected');
+    expect(order).toEqual(['init done', 'connected']);
+    expect(inside).toBe(proc);
   });
 
   it("init returning ['stop', R]: startLink answers ['error', R], the process is gone and the connection is closed", async () => {
