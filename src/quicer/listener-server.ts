@@ -122,6 +122,8 @@ function checkReloadConf(conf: unknown): { l: Record<string, unknown>; c: Record
   validateConnOpts(rest, { side: 'server', where: 'listen_opts', requireCertificate: true });
   if (!triple) return { l, c: undefined, s: undefined };
   const c = asOptsMap('conn_opts', conf[1]);
+  // Acceptors started from now on need a callback module: a table without one would empty the pool.
+  if (c.conn_callback === undefined) throw new TypeError('conn_opts.conn_callback: missing; expected a callback module (an object with an init function)');
   checkConnCallback(c);
   return { l, c, s: asOptsMap('stream_opts', conf[2]) };
 }

@@ -178,6 +178,7 @@ describe('lock, unlock, reload', () => {
     await expect(QuicListenerServer.reload(server, { ...conf[0], idle_timeout_ms: -5 })).rejects.toThrow(/idle_timeout_ms/);
     await expect(QuicListenerServer.reload(server, { ...conf[0], alpn: [] })).rejects.toThrow(TypeError);
     await expect(QuicListenerServer.reload(server, [conf[0], { conn_callback: 42 }, {}])).rejects.toThrow(/conn_callback/);
+    await expect(QuicListenerServer.reload(server, [conf[0], { app: 1 }, {}])).rejects.toThrow(/conn_callback: missing/);
     expect(await QuicListenerServer.getConf(server)).toEqual(conf);
     await connected(port);
   });
