@@ -189,9 +189,12 @@ export function asyncShutdownStream(stream: QuicStrm, flags: number = StreamShut
  * quicer:handoff_stream/3: gives the stream to `newOwner`, keeping the order of data and
  * events (QUICER.md §5.5): `newOwner` first gets `['stream_owner_handoff', S, handoffData]`
  * (a stream process calls `postHandoff`), then the messages for the stream still queued at
- * the old owner, then new ones.
+ * the old owner, then new ones. Called from a process that is not the owner:
+ * `['error', 'not_owner']`.
  */
-export function handoffStream(stream: QuicStrm, newOwner: Process, handoffData?: unknown): readonly ['ok'] {
+export function handoffStream(stream: QuicStrm, newOwner: Process, handoffData?: unknown): readonly ['ok'] | readonly ['error', 'not_owner'] {
+  const caller = self();
+  if (caller !== undefined && caller !== stream.owner) return ['error', 'not_owner'];
   stream.handoff(newOwner, handoffData);
   return ['ok'];
 }

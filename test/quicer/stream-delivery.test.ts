@@ -126,6 +126,13 @@ describe('handoff', () => {
     const newOwner = new FunctionProcess((m) => {
       seen.push(m as unknown[]);
     });
+    // Only the owner may hand the stream over.
+    const stranger = new FunctionProcess((m) => {
+      if (m === 'try') seen.push(['stranger', quicer.handoffStream(stream, stranger)]);
+    });
+    stranger.send('try');
+    await sleep(5);
+    expect(seen.splice(0)).toEqual([['stranger', ['error', 'not_owner']]]);
     expect(quicer.handoffStream(stream, newOwner, { hello: 1 })).toEqual(['ok']);
     quicer.asyncSend(stream, bytes('reply'), FIN);
     expect(await quicer.shutdownStream(stream, quicer.StreamShutdownFlag.GRACEFUL, 0, 3000)).toEqual(['ok']);
