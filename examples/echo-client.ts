@@ -1,8 +1,8 @@
 /**
  * An echo client written the way a quicer user writes one: a `quicer_connection` callback
- * module (`echoClientConnection`) started with `QuicConnection.startLink`. Once connected it
- * opens a stream, sends the message with FIN, collects the echo and reports it to the process
- * that started it.
+ * module (`echoClientConnection`) started with `QuicConnection.startLink`, and a
+ * `quicer_stream` callback module (`echoReplyStream`) for the stream that
+ * `QuicConnection.streamSend` opens: it collects the echo and reports it to the caller.
  *
  * Run it against the echo server (after `npm run build`):
  *
@@ -22,51 +22,24 @@ import {
   globalRegistration,
   quicer,
   type ConnectionCallbacks,
+  type LocalStreamState,
   type Process,
-  type QuicStrm,
-  type RecvDataProps,
+  type StreamCallbacks,
   type TransportShutdownProps,
 } from '../src/index.js';
 import { ECHO_ALPN } from './echo-server.js';
 
-/** What the client connection process keeps. */
+/** What the client connection process keeps: who to tell when the connection fails. */
 export interface EchoClientState {
-  /** Who gets `['echo', bytes]` or `['echo_failed', reason]`. */
   replyTo: Process;
-  message: Uint8Array;
-  received: Uint8Array[];
 }
 
 /** The client's connection callback module. */
 export const echoClientConnection: ConnectionCallbacks<EchoClientState> = {
-  /** conn_opts arrive here with `conn` and `stream_opts` added; `reply_to` and `message` are ours. */
-  init(opts) {
-    return ['ok', { replyTo: opts.reply_to as Process, message: opts.message as Uint8Array, received: [] }];
-  },
+  /** conn_opts arrive here with `conn` and `stream_opts` added; `reply_to` is ours. */
+  init: (opts) => ['ok', { replyTo: opts.reply_to as Process }],
 
-  /** The handshake is done: open a stream owned by this process and send the message with FIN. */
-  connected(conn, _props, state) {
-    const started = quicer.startStream(conn, { active: true });
-    if (started[0] !== 'ok') return ['stop', ['start_stream', started[1]], state];
-    quicer.asyncSend(started[1], state.message, SendFlag.FIN);
-    return ['ok', state];
-  },
-
-  /** The echo arrives as `['quic', Bin, Stream, Props]`; the FIN flag marks its end. */
-  handleInfo(info, state) {
-    if (Array.isArray(info) && info[0] === 'quic' && info[1] instanceof Uint8Array) {
-      const stream = info[2] as QuicStrm;
-      const props = info[3] as RecvDataProps;
-      state.received.push(info[1]);
-      if (props.flags & RecvFlag.FIN) {
-        state.replyTo.send(['echo', Buffer.concat(state.received)]);
-        quicer.asyncShutdownConnection(stream.conn);
-      }
-    }
-    return ['ok', state];
-  },
-
-  /** The connection failed (no ALPN overlap, idle timeout, …): report it. */
+  /** The connection failed (no ALPN in common, idle timeout, …): report it. */
   transportShutdown(_conn, props: TransportShutdownProps, state) {
     state.replyTo.send(['echo_failed', props]);
     return ['ok', state];
@@ -75,15 +48,40 @@ export const echoClientConnection: ConnectionCallbacks<EchoClientState> = {
   closed: (_conn, _props, state) => ['stop', 'normal', state],
 };
 
+/**
+ * The state of the stream process `streamSend` starts: quicer's preset for a local stream
+ * (`conn`, `is_owner`, `is_local`, `is_unidir`, `stream_opts`) and the chunks received so far.
+ */
+export type EchoReplyState = LocalStreamState & { received?: Uint8Array[] };
+
+/** The stream callback module: collects the echo and sends it to `stream_opts.reply_to` at its FIN. */
+export const echoReplyStream: StreamCallbacks<EchoReplyState> = {
+  handleStreamData(_stream, data, props, state) {
+    const received = [...(state.received ?? []), data];
+    if (props.flags & RecvFlag.FIN) (state.stream_opts.reply_to as Process).send(['echo', Buffer.concat(received)]);
+    return ['ok', { ...state, received }];
+  },
+};
+
 /** Sends `message` to the echo server at `host:port` and resolves with what came back. */
 export async function echo(host: string, port: number, message: Uint8Array, timeoutMs = 5000): Promise<Uint8Array> {
   const inbox = new Inbox();
-  const connOpts = { alpn: [ECHO_ALPN], verify: 'none', reply_to: inbox, message };
+  const connOpts = { alpn: [ECHO_ALPN], verify: 'none', reply_to: inbox };
   const started = await QuicConnection.startLink(echoClientConnection, [host, port], [connOpts, {}]);
   if (started[0] !== 'ok') throw new Error(`start_link failed: ${String(started[1])}`);
-  const m = await inbox.receive<readonly [string, unknown]>((x) => Array.isArray(x) && (x[0] === 'echo' || x[0] === 'echo_failed'), timeoutMs);
-  if (m[0] === 'echo_failed') throw new Error(`connection failed: ${JSON.stringify(m[1])}`);
-  return m[1] as Uint8Array;
+  const proc = started[1];
+  try {
+    // A new stream, owned by a new echoReplyStream process linked to the connection process.
+    const sent = await QuicConnection.streamSend(proc, echoReplyStream, message, SendFlag.FIN, { reply_to: inbox }, timeoutMs);
+    if (sent[0] !== 'ok') throw new Error(`stream_send failed: ${JSON.stringify(sent.slice(1))}`);
+    const m = await inbox.receive<readonly [string, unknown]>((x) => Array.isArray(x) && (x[0] === 'echo' || x[0] === 'echo_failed'), timeoutMs);
+    if (m[0] === 'echo_failed') throw new Error(`connection failed: ${JSON.stringify(m[1])}`);
+    return m[1] as Uint8Array;
+  } finally {
+    // Close (application error 0) without waiting; the connection process stops at `closed`.
+    const conn = await QuicConnection.getHandle(proc).catch(() => undefined);
+    if (conn !== undefined) quicer.asyncShutdownConnection(conn);
+  }
 }
 
 async function main(): Promise<void> {

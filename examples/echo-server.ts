@@ -1,7 +1,8 @@
 /**
  * An echo server written the way a quicer user writes one: a `quicer_connection` callback
- * module (`echoServerConnection`) served by a `quicer_listener` with a pool of acceptors. Every stream
- * a client opens is echoed back, chunk by chunk, and finished when the client finishes.
+ * module (`echoServerConnection`) served by a `quicer_listener` with a pool of acceptors, and a
+ * `quicer_stream` callback module (`echoStream`) that runs each stream the clients open: every
+ * chunk is sent back, and the stream is finished when the client finishes it.
  *
  * Run it (after `npm run build`):
  *
@@ -14,59 +15,67 @@
 import { fileURLToPath } from 'node:url';
 import {
   QuicListenerServer,
-  SendFlag,
+  QuicStream,
   RecvFlag,
+  SendFlag,
+  StreamShutdownFlag,
   quicer,
   selfSignedCertificate,
   type ConnectionCallbacks,
-  type QuicStrm,
-  type RecvDataProps,
+  type StreamCallbacks,
 } from '../src/index.js';
 
 /** The ALPN the echo example speaks. */
 export const ECHO_ALPN = 'echo';
 
-/** What one server connection process keeps: how many bytes it echoed. */
-export interface EchoServerState {
+/** What one echo stream process keeps: how many bytes it sent back. */
+export interface EchoStreamState {
   echoed: number;
 }
 
 /**
- * The server's connection callback module. quicer calls `init` when the first connection
- * reaches this acceptor, then `newConn`; the handshake only goes on once `newConn` asks for it.
+ * The stream callback module: one process per stream the client opens. It takes the stream
+ * over from the connection process (a handoff), turns it active and sends every chunk back,
+ * finishing its side when the client finished. Without a `streamClosed` callback the process
+ * stops once the stream is closed.
  */
-export const echoServerConnection: ConnectionCallbacks<EchoServerState> = {
-  init: () => ['ok', { echoed: 0 }],
+export const echoStream: StreamCallbacks<EchoStreamState> = {
+  initHandoff: () => ['ok', { echoed: 0 }],
+
+  /** The stream is ours now. Streams the peer opens arrive passive: turn this one active. */
+  postHandoff(stream, _info, state) {
+    quicer.setopt(stream, 'active', true);
+    return ['ok', state];
+  },
+
+  handleStreamData(stream, data, props, state) {
+    quicer.asyncSend(stream, data, props.flags & RecvFlag.FIN ? SendFlag.FIN : SendFlag.NONE);
+    return ['ok', { echoed: state.echoed + data.length }];
+  },
+};
+
+/**
+ * The connection callback module of the server's acceptors. quicer calls `init` when the
+ * first connection reaches an acceptor, then `newConn`; the handshake goes on only once
+ * `newConn` asks for it. Each stream the client opens comes to `newStream` and is handed to a
+ * new {@link echoStream} process.
+ */
+export const echoServerConnection: ConnectionCallbacks<null> = {
+  init: () => ['ok', null],
 
   newConn(conn, _props, state) {
     quicer.asyncHandshake(conn);
     return ['ok', state];
   },
 
-  connected: (_conn, _props, state) => ['ok', state],
-
-  /** A stream the client opened. It arrives passive (an orphan of this process): turn it active. */
-  newStream(stream, _props, state) {
-    quicer.setopt(stream, 'active', true);
+  async newStream(stream, _props, state) {
+    const started = await QuicStream.startLinkHandoff(echoStream, stream, stream.conn);
+    if (started[0] === 'ok') quicer.handoffStream(stream, started[1]);
+    else quicer.asyncShutdownStream(stream, StreamShutdownFlag.ABORT, 1);
     return ['ok', state];
   },
 
-  /** Active stream data arrives as `['quic', Bin, Stream, Props]`: echo it, FIN included. */
-  handleInfo(info, state) {
-    if (Array.isArray(info) && info[0] === 'quic' && info[1] instanceof Uint8Array) {
-      const data = info[1];
-      const stream = info[2] as QuicStrm;
-      const props = info[3] as RecvDataProps;
-      quicer.asyncSend(stream, data, props.flags & RecvFlag.FIN ? SendFlag.FIN : SendFlag.NONE);
-      return ['ok', { echoed: state.echoed + data.length }];
-    }
-    return ['ok', state];
-  },
-
-  /** The client closed the connection: nothing more to do here. */
-  shutdown: (_conn, _errorCode, state) => ['ok', state],
-
-  /** The connection is gone: end the process. */
+  /** The connection is gone: end the process (quicer's examples do the same). */
   closed: (_conn, _props, state) => ['stop', 'normal', state],
 };
 

@@ -75,7 +75,28 @@ export {
   type DownMessage,
 } from './quicer/process.js';
 export { QuicConn, ConnShutdownFlag, ConnEventMask } from './quicer/conn-handle.js';
-export { QuicStrm, SendFlag, StreamEventMask, StreamShutdownFlag, StreamStartFlag, StreamOpenFlag, RecvFlag, type RecvDataProps } from './quicer/stream-handle.js';
+export {
+  QuicStream,
+  StreamProcess,
+  type StreamCallbacks,
+  type LocalStreamState,
+  type NewStreamRet,
+  type StreamSendResult,
+  type StreamStartOptions,
+} from './quicer/stream.js';
+export {
+  QuicStrm,
+  SendFlag,
+  StreamEventMask,
+  StreamShutdownFlag,
+  StreamStartFlag,
+  StreamOpenFlag,
+  RecvFlag,
+  type RecvDataProps,
+  type StartCompletedProps,
+  type StreamClosedProps,
+  type RecvResult,
+} from './quicer/stream-handle.js';
 export { QuicListener, type ListenOn } from './quicer/listener.js';
 export { QuicListenerServer, AcceptorPool, type ListenerConf } from './quicer/listener-server.js';
 export { Registration, globalRegistration } from './quicer/registration.js';
