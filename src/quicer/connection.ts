@@ -17,7 +17,9 @@ import { checkStreamSendArgs, streamSendCall, type StreamCallbacks, type StreamS
 
 /** Who made a call, for replying later with `reply(from, value)`. */
 export interface CallFrom {
+  /** The calling process. */
   readonly process: Process;
+  /** The call's reference (what `Process.reply` answers). */
   readonly ref: number;
 }
 
@@ -46,7 +48,9 @@ export interface NewConnProps {
 
 /** `connected` props: whether the session was resumed, and the negotiated protocol. */
 export interface ConnectedProps {
+  /** The session was resumed with a ticket (`nst`). */
   is_resumed: boolean;
+  /** The negotiated application protocol (a string; quicer gives a binary). */
   alpns: string | undefined;
 }
 
@@ -70,13 +74,17 @@ export interface NewStreamProps {
 
 /** The `streams_available` message's map (the `streamsAvailable` callback receives `[bidi, unidi]`). */
 export interface StreamsAvailableProps {
+  /** Bidirectional streams this side may still open (at most 65535). */
   bidi_streams: number;
+  /** Unidirectional streams this side may still open (at most 65535). */
   unidi_streams: number;
 }
 
 /** `dgram_state_changed` props: whether datagrams may be sent, and the largest that fits now. */
 export interface DgramStateProps {
+  /** The peer accepts DATAGRAM frames (it sent `max_datagram_frame_size`). */
   dgram_send_enabled: boolean;
+  /** The largest datagram payload that fits in a packet now (0 when not enabled). */
   dgram_max_len: number;
 }
 
@@ -326,9 +334,11 @@ const CALLBACK_OF_EVENT: Record<string, string> = {
 // Starting connection processes
 
 
+/** purequic's extra arguments of `startLink` / `startAcceptor`. */
 export interface StartOptions {
   /** Link the new process to this one (Erlang start_link: the caller). */
   link?: Process;
+  /** The registration whose sockets a client connection uses (default: the global one). */
   registration?: Registration;
 }
 
@@ -338,22 +348,33 @@ export interface StartOptions {
  * read them when a connection arrives, so only later connections see new options.
  */
 export interface ConfTable {
+  /** The listener options (with `conn_acceptors`). */
   l_opts: Record<string, unknown>;
+  /** What the acceptors' `init` gets, with `conn_callback`, the callback module. */
   c_opts: Record<string, unknown>;
+  /** Stream options, handed to `init` as `stream_opts`. */
   s_opts: Record<string, unknown>;
 }
 
 /** Something that can start one more acceptor (the acceptor supervisor). */
 export interface AcceptorSupervisor {
+  /** Starts one more acceptor on the listener. */
   startChild(): void;
 }
 
-/** quicer_connection's API: start_link (client), start_acceptor (server), get_handle, stream_send, cb-state calls. */
+/**
+ * `quicer_connection`'s functions: `startLink` (client), `startAcceptor` (server), `getHandle`,
+ * `streamSend`, and the built-in calls `get_cb_state` / `merge_cb_state`.
+ */
 export const QuicConnection = {
   /**
-   * Client: starts a connection process owning a new connection to `[host, port]`, then calls
-   * `init(connOpts + {stream_opts, conn})`. Resolves `['ok', process]` as soon as init ran
-   * (the handshake completes later: `connected`), or `['error', reason]`. Bad options throw.
+   * quicer_connection:start_link/3 (client): starts a connection process that owns a new connection
+   * to `[host, port]` (`asyncConnect` with `connOpts`), then runs `init(connOpts + {stream_opts,
+   * conn})` in it before any event is handled. Resolves `['ok', process]` once `init` returned (the
+   * handshake completes later: `connected`); `['error', reason]` when no socket could be bound or
+   * `init` declined (`['stop', R]`: R; `'ignore'`). The process is linked to `o.link` or the
+   * caller; stopping it closes the connection with application error 0. Bad options throw a
+   * TypeError / RangeError before anything is sent.
    */
   async startLink<S>(
     callbacks: ConnectionCallbacks<S>,
@@ -389,10 +410,12 @@ export const QuicConnection = {
   },
 
   /**
-   * Server: an acceptor process queued on `listener`. On the first connection it runs `init`
-   * (with the conf table's c_opts and s_opts as they are then), asks `sup` for a replacement
-   * acceptor, and calls `newConn`. Returns `['error', 'missing_conn_callback']` when the conf
-   * has no `conn_callback`.
+   * quicer_connection:start_acceptor/3 (server): a connection process queued on `listener` as an
+   * acceptor, with no callback state yet. When a connection reaches it, it asks `sup` for a
+   * replacement acceptor, runs `init` with the conf table's `c_opts` plus `stream_opts` (its
+   * `s_opts`) as they are then, and calls `newConn`. `['ok', process]`, or `['error',
+   * 'missing_conn_callback']` when `c_opts` has no `conn_callback`. `QuicListenerServer` does this
+   * for its pool.
    */
   startAcceptor<S>(listener: QuicListener, conf: ConfTable, sup: AcceptorSupervisor, o: StartOptions = {}): readonly ['ok', ConnectionProcess<S>] | readonly ['error', 'missing_conn_callback'] {
     const cb = conf.c_opts.conn_callback as ConnectionCallbacks<S> | undefined;
@@ -408,17 +431,23 @@ export const QuicConnection = {
     return ['ok', proc];
   },
 
-  /** The connection handle of a connection process (undefined for an acceptor still waiting). */
+  /**
+   * quicer_connection:get_handle/1: the connection this process owns, or undefined for an acceptor
+   * that has no connection yet (a call into the process).
+   */
   async getHandle(proc: ConnectionProcess<unknown>, timeoutMs = Infinity): Promise<QuicConn | undefined> {
     return (await proc.call('get_handle', timeoutMs)) as QuicConn | undefined;
   },
 
-  /** The callback state of a connection process. */
+  /** quicer_connection:get_cb_state/1: the process's callback state (a call into the process). */
   getCbState(proc: ConnectionProcess<unknown>, timeoutMs = 5000): Promise<unknown> {
     return proc.call('get_cb_state', timeoutMs);
   },
 
-  /** Merges `map` into the callback state (a map); `['error', 'unsupported_type']` otherwise. */
+  /**
+   * quicer_connection:merge_cb_state/2: merges `map` into the callback state (which must be a map)
+   * and answers the merged state; `['error', 'unsupported_type']` when either is not a map.
+   */
   mergeCbState(proc: ConnectionProcess<unknown>, map: Record<string, unknown>, timeoutMs = 5000): Promise<unknown> {
     return proc.call(['merge_cb_state', map], timeoutMs);
   },
