@@ -48,7 +48,15 @@ interface StreamAcceptor {
 /** Orphan streams are owned by the connection owner and start passive (QUICER.md §2a new_stream). */
 const ORPHAN_OPTS: StreamOptions = { active: false, openFlag: 0, startFlag: 0, eventMask: 0, disableFpbuffer: false, priority: undefined, app: {} };
 
+/**
+ * quicer's `connection_handle()`: what `connect`, `asyncConnect`, `accept` and the `new_conn` /
+ * `connected` events give, and what quicer's connection functions (`handshake`, `startStream`,
+ * `shutdownConnection`, `getopt`, `peername`, …) take. Its owner process receives the connection's
+ * events; when the owner ends, the connection is shut down with application error 0. Applications
+ * read its fields but change it only through those functions.
+ */
 export class QuicConn {
+  /** Tells a connection handle from a stream or listener handle. */
   readonly kind = 'connection' as const;
   /** The endpoint connection once started (undefined for a handle opened but not started). */
   ec: EndpointConnection | undefined;
@@ -57,6 +65,7 @@ export class QuicConn {
   /** The process that receives this connection's events. */
   owner: Process;
   private removeOwnerHook: () => void;
+  /** Open streams of this connection by stream ID. */
   readonly streams = new Map<number, QuicStrm>();
   /** Local streams waiting for the peer's stream credit (MsQuic queues them). */
   readonly queuedStreams: QuicStrm[] = [];
@@ -65,8 +74,14 @@ export class QuicConn {
   lastTicket: Uint8Array | undefined;
   /** The peer's certificate chain (leaf first) once received. */
   peerChain: readonly Uint8Array[] | undefined;
+  /** The handshake completed (`connected` was sent). */
   handshakeCompleted = false;
+  /** The session was resumed from a ticket. */
   isResumed = false;
+  /**
+   * The connection is closed (`closed` was sent); quicer's functions answer `['error', 'closed']`
+   * from then on.
+   */
   closed = false;
   /** Our application asked to close (quicer's is_app_closing). */
   appClosing = false;
