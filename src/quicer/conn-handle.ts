@@ -78,10 +78,7 @@ export class QuicConn {
   handshakeCompleted = false;
   /** The session was resumed from a ticket. */
   isResumed = false;
-  /**
-   * The connection is closed (`closed` was sent); quicer's functions answer `['error', 'closed']`
-   * from then on.
-   */
+  /** The connection is closed (`closed` was sent); starting streams and sending then answer `['error', 'closed']`. */
   closed = false;
   /** Our application asked to close (quicer's is_app_closing). */
   appClosing = false;
