@@ -8,7 +8,13 @@ import type { QuicStrm } from './stream-handle.js';
 // -------------------------------------------------------------------------------------------
 // Datagrams, certificates, addresses, statistics
 
-/** quicer:send_dgram/2: `['error', 'dgram_send_error', 'invalid_state']` when the peer does not accept datagrams. */
+/**
+ * quicer:send_dgram/2: sends `data` in a DATAGRAM frame (RFC 9221; unreliable, never
+ * retransmitted). `['ok', length]`; `['error', 'dgram_send_error', 'invalid_state']` when the peer
+ * does not accept datagrams (it did not set `datagram_receive_enabled`), `'invalid_parameter'` when
+ * `data` is larger than `dgram_max_len`, `'out_of_memory'` when the datagram queue is full;
+ * `['error', 'closed']` when the connection is gone.
+ */
 export function sendDgram(conn: QuicConn, data: Uint8Array): readonly ['ok', number] | readonly ['error', 'dgram_send_error', string] | readonly ['error', 'closed'] {
   const ec = conn.ec;
   if (ec === undefined || conn.closed) return ['error', 'closed'];
@@ -17,27 +23,42 @@ export function sendDgram(conn: QuicConn, data: Uint8Array): readonly ['ok', num
   return ec.sendDatagram(data) ? ['ok', data.length] : ['error', 'dgram_send_error', 'out_of_memory'];
 }
 
-/** quicer:complete_cert_validation/3: the verdict on a `peer_cert_received`. */
+/**
+ * quicer:complete_cert_validation/2,3: the application's verdict on a `peer_cert_received`
+ * (`custom_verify`). `accept` true lets the handshake go on; false fails it with TLS alert
+ * `tlsAlert` (default 42, bad_certificate), which the peer sees as error `0x100 + alert`. `['ok']`,
+ * or `['error', 'closed']` when the connection is gone.
+ */
 export function completeCertValidation(conn: QuicConn, accept: boolean, tlsAlert = 42): readonly ['ok'] | readonly ['error', 'closed'] {
   if (conn.ec === undefined || conn.closed) return ['error', 'closed'];
   conn.ec.completeCertificateVerification(accept ? { ok: true } : { ok: false, alert: tlsAlert, reason: `rejected by the application (alert ${tlsAlert})` });
   return ['ok'];
 }
 
-/** quicer:peercert/1: the peer's leaf certificate (DER). */
+/**
+ * quicer:peercert/1: the peer's leaf certificate (DER) of a connection, or of a stream's
+ * connection. `['error', 'no_peercert']` when the peer sent none (a client without a certificate)
+ * or it has not arrived yet.
+ */
 export function peercert(h: QuicConn | QuicStrm): readonly ['ok', Uint8Array] | readonly ['error', 'no_peercert'] {
   const c = h.kind === 'stream' ? h.conn : h;
   const leaf = c.peerChain?.[0];
   return leaf !== undefined ? ['ok', leaf] : ['error', 'no_peercert'];
 }
 
-/** quicer:negotiated_protocol/1. */
+/**
+ * quicer:negotiated_protocol/1: `['ok', alpn]`, the application protocol both sides agreed on, or
+ * `['error', 'not_found']` before it is known.
+ */
 export function negotiatedProtocol(conn: QuicConn): readonly ['ok', string] | readonly ['error', 'not_found'] {
   const a = conn.ec?.conn.negotiatedAlpn;
   return a !== undefined ? ['ok', a] : ['error', 'not_found'];
 }
 
-/** quicer:peername/1. */
+/**
+ * quicer:peername/1: the peer's current address of a connection (or of a stream's connection):
+ * `['ok', {address, port}]`, `['error', 'closed']` for a handle that was never started.
+ */
 export function peername(h: QuicConn | QuicStrm): readonly ['ok', { address: string; port: number }] | readonly ['error', 'closed'] {
   const c = h.kind === 'stream' ? h.conn : h;
   const ec = c.ec;
@@ -46,7 +67,11 @@ export function peername(h: QuicConn | QuicStrm): readonly ['ok', { address: str
   return ['ok', { address: a.address, port: a.port }];
 }
 
-/** quicer:sockname/1. */
+/**
+ * quicer:sockname/1: the local address of a connection's socket (or a stream's connection's, or a
+ * listener's): `['ok', {address, port}]`, `['error', 'closed']` for a handle that was never
+ * started.
+ */
 export function sockname(h: QuicConn | QuicStrm | QuicListener): readonly ['ok', { address: string; port: number }] | readonly ['error', 'closed'] {
   if (h.kind === 'listener') return ['ok', h.address()];
   const c = h.kind === 'stream' ? h.conn : h;
@@ -55,7 +80,12 @@ export function sockname(h: QuicConn | QuicStrm | QuicListener): readonly ['ok',
   return ['ok', { address: a.address, port: a.port }];
 }
 
-/** quicer:getstat/2: inet-style counters (`send_cnt`, `send_oct`, `recv_cnt`, `recv_oct`, `send_pend`). */
+/**
+ * quicer:getstat/2: inet-style counters of a connection, `['ok', [[name, value], …]]` in the order
+ * asked: `send_cnt` / `recv_cnt` (packets), `send_oct` / `recv_oct` (bytes), `send_pend` (bytes in
+ * flight). `['error', 'closed']` for a handle never started; `['error', 'unknown counter <name>']`
+ * for another name.
+ */
 export function getstat(conn: QuicConn, counters: readonly string[]): readonly ['ok', Array<[string, number]>] | readonly ['error', string] {
   const c = conn.ec?.conn;
   if (c === undefined) return ['error', 'closed'];
