@@ -11,28 +11,55 @@ import { transportShutdownProps } from './status.js';
 
 /** Receive flags in data props (QUICER.md §3f). */
 export const RecvFlag = { NONE: 0, ZERO_RTT: 1, FIN: 2 } as const;
-/** Stream start flags. */
+/**
+ * `start_flag` values (QUIC_STREAM_START_FLAG_*): IMMEDIATE announces the stream before any
+ * data, FAIL_BLOCKED fails instead of waiting for the peer's stream credit, SHUTDOWN_ON_FAIL
+ * (quicer's default) shuts the stream down if its start fails, INDICATE_PEER_ACCEPT sends
+ * `peer_accepted` once a waiting stream starts.
+ */
 export const StreamStartFlag = { NONE: 0, IMMEDIATE: 1, FAIL_BLOCKED: 2, SHUTDOWN_ON_FAIL: 4, INDICATE_PEER_ACCEPT: 8, PRIORITY_WORK: 16 } as const;
-/** Stream open flags. */
+/**
+ * `open_flag` values (QUIC_STREAM_OPEN_FLAG_*): UNIDIRECTIONAL opens a send-only stream; ZERO_RTT
+ * allows it in 0-RTT.
+ */
 export const StreamOpenFlag = { NONE: 0, UNIDIRECTIONAL: 1, ZERO_RTT: 2 } as const;
-/** Stream shutdown flags. */
+/**
+ * `shutdownStream` flags (QUIC_STREAM_SHUTDOWN_FLAG_*): GRACEFUL sends the FIN after the queued
+ * data; ABORT_SEND sends RESET_STREAM, ABORT_RECEIVE STOP_SENDING, ABORT both; IMMEDIATE (with
+ * ABORT) closes the stream for us at once.
+ */
 export const StreamShutdownFlag = { NONE: 0, GRACEFUL: 1, ABORT_SEND: 2, ABORT_RECEIVE: 4, ABORT: 6, IMMEDIATE: 8 } as const;
-/** quicer's send flags: FIN, and the quicer-only SYNC bit (4096). */
+/**
+ * Send flags (QUIC_SEND_FLAG_*): FIN finishes the stream with this data; SYNC (4096, quicer's own
+ * bit) asks for `['quic', 'send_complete', S, IsCanceled]` once the send completed.
+ */
 export const SendFlag = { NONE: 0, ALLOW_0_RTT: 0x1, START: 0x2, FIN: 0x4, DGRAM_PRIORITY: 0x8, DELAY_SEND: 0x10, SYNC: 0x1000 } as const;
-/** Stream event mask bit: deliver start_completed. */
+/**
+ * Stream event mask bits (`quic_event_mask` / `event_mask` in stream_opts): START_COMPLETE delivers
+ * `start_completed`.
+ */
 export const StreamEventMask = { START_COMPLETE: 0x1 } as const;
 
 /** Props of `['quic', Bin, S, Props]` data messages. */
 export interface RecvDataProps {
+  /** Offset of the message's first byte in the stream. */
   absolute_offset: number;
+  /** Number of bytes in the message. */
   len: number;
+  /** RecvFlag bits: 1 received in 0-RTT, 2 FIN (the stream's last data). */
   flags: number;
 }
 
 /** Props of `['quic', 'start_completed', S, Props]` (with stream event mask bit 0x1). */
 export interface StartCompletedProps {
+  /** `'success'`, or why the start failed. */
   status: string;
+  /** The stream's ID (the one it will have, for a stream waiting for credit). */
   stream_id: number;
+  /**
+   * The stream was within the peer's stream limit when it started (else it waits: `peer_accepted`
+   * follows).
+   */
   is_peer_accepted: boolean;
 }
 
@@ -67,9 +94,11 @@ function isActive(mode: ActiveMode): boolean {
 }
 
 /**
- * One QUIC stream of a `QuicConn`, owned by a process. Created by `startStream` (local),
- * or by the connection for a peer's stream (given to a queued acceptor or, passive, to the
- * connection owner).
+ * quicer's `stream_handle()`: one QUIC stream of a `QuicConn`, owned by a process that gets its
+ * data (`['quic', Bin, S, RecvDataProps]` in an active mode) and events (`['quic', Event, S,
+ * Props]`). Created by `startStream` (local), or by the connection for a peer's stream (given to a
+ * queued stream acceptor or, passive, to the connection owner as an orphan). When its owner ends,
+ * the stream is aborted both ways with error 0.
  */
 export class QuicStrm {
   /** Tells a stream handle from a connection or listener handle. */
