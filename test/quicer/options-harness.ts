@@ -76,7 +76,7 @@ export async function removePki(): Promise<void> {
   rmSync(p.dir, { recursive: true, force: true });
 }
 
-/** A quicer server for tests: every connection is handshaken; streams are echoed (active). */
+/** A quicer server for tests: every connection is handshaken; streams are echoed (active). With `acceptor: false` it has no acceptor of its own. */
 export interface TestServer {
   listener: QuicListener;
   port: number;
@@ -88,7 +88,10 @@ export interface TestServer {
 }
 
 /** Starts a listener on 127.0.0.1 with the PKI's server certificate and `lopts` over it. */
-export async function startServer(lopts: Record<string, unknown> = {}, o: { echo?: boolean; onNewConn?: (conn: QuicConn) => void } = {}): Promise<TestServer> {
+export async function startServer(
+  lopts: Record<string, unknown> = {},
+  o: { echo?: boolean; onNewConn?: (conn: QuicConn) => void; acceptor?: boolean } = {},
+): Promise<TestServer> {
   const files = await testPki();
   const r = await quicer.listen('127.0.0.1:0', { alpn: ['opt-test'], certfile: files.certfile, keyfile: files.keyfile, peer_bidi_stream_count: 10, ...lopts });
   if (r[0] !== 'ok') throw new Error(`listen failed: ${String(r[1])}`);
@@ -112,7 +115,7 @@ export async function startServer(lopts: Record<string, unknown> = {}, o: { echo
       quicer.asyncSend(msg[2] as QuicStrm, msg[1], props.flags & 2 ? 4 : 0);
     }
   });
-  listener.addAcceptor(acceptor);
+  if (o.acceptor ?? true) listener.addAcceptor(acceptor);
   return {
     listener,
     port: listener.address().port,
@@ -139,9 +142,9 @@ export async function connectClient(port: number, opts: Record<string, unknown> 
   return { conn: r[1] as QuicConn, events };
 }
 
-/** Closes a client connection and its inbox. */
+/** Closes a client connection (without waiting out its closing period) and its inbox. */
 export async function closeClient(c: { conn: QuicConn; events: Inbox }): Promise<void> {
-  await quicer.shutdownConnection(c.conn, 0, 0, 2000);
+  quicer.asyncShutdownConnection(c.conn, 0, 0);
   c.events.exit('normal');
 }
 
@@ -160,6 +163,13 @@ async function bound(): Promise<Socket> {
   const s = createSocket('udp4');
   s.on('error', () => {});
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  try {
+    // Room for a window of 64 KB loopback datagrams, as the endpoints have.
+    s.setRecvBufferSize(4 << 20);
+    s.setSendBufferSize(4 << 20);
+  } catch {
+    // The OS may cap it.
+  }
   return s;
 }
 
@@ -171,6 +181,8 @@ async function bound(): Promise<Socket> {
 export class UdpRelay {
   readonly log: Array<RelayedDatagram & { dropped: boolean }> = [];
   drop: ((d: RelayedDatagram) => boolean) | undefined;
+  /** Forwarding delay (ms) per direction: a longer path. */
+  delay: { c2s: number; s2c: number } = { c2s: 0, s2c: 0 };
   private client: { address: string; port: number } | undefined;
   private readonly start = performance.now();
 
@@ -181,10 +193,11 @@ export class UdpRelay {
   ) {
     inside.on('message', (msg, rinfo) => {
       this.client = { address: rinfo.address, port: rinfo.port };
-      if (this.record('c2s', msg)) this.outside.send(msg, this.serverPort, '127.0.0.1');
+      if (this.record('c2s', msg)) this.later(this.delay.c2s, () => this.outside.send(msg, this.serverPort, '127.0.0.1'));
     });
     outside.on('message', (msg) => {
-      if (this.client !== undefined && this.record('s2c', msg)) this.inside.send(msg, this.client.port, this.client.address);
+      const to = this.client;
+      if (to !== undefined && this.record('s2c', msg)) this.later(this.delay.s2c, () => this.inside.send(msg, to.port, to.address));
     });
   }
 
@@ -195,6 +208,15 @@ export class UdpRelay {
   /** Where the client sends. */
   get port(): number {
     return this.inside.address().port;
+  }
+
+  private closed = false;
+  private later(ms: number, f: () => void): void {
+    const run = (): void => {
+      if (!this.closed) f();
+    };
+    if (ms > 0) setTimeout(run, ms);
+    else run();
   }
 
   /** ms since the relay started. */
@@ -214,7 +236,13 @@ export class UdpRelay {
     return this.log.filter((d) => d.dir === dir && d.t >= from && d.t < to).length;
   }
 
+  /** Datagrams of one direction recorded in [from, to) ms, with their sizes summed. */
+  bytes(dir: 'c2s' | 's2c', from = 0, to = Infinity): number {
+    return this.log.filter((d) => d.dir === dir && d.t >= from && d.t < to).reduce((n, d) => n + d.size, 0);
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     await new Promise<void>((r) => this.inside.close(() => r()));
     await new Promise<void>((r) => this.outside.close(() => r()));
   }
