@@ -8,6 +8,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { QUICER_CONN_OPTS, QUICER_CONN_OPT_KEYS, validateConnOpts } from '../../src/quicer/options.js';
 import { selfSignedCertificate } from '../../src/tls/certificate-authority.js';
+import * as quicer from '../../src/quicer/quicer.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -116,5 +117,21 @@ describe('README: the quick start', () => {
     const open = readme.indexOf('```ts\n', start) + '```ts\n'.length;
     const close = readme.indexOf('```\n', open);
     expect(readme.slice(open, close)).toBe(code);
+  });
+});
+
+describe("README: quicer's functions", () => {
+  /** Helpers the quicer namespace carries that are not quicer functions (setopt and asyncHandshake use the last three). */
+  const notQuicerFunctions = ['ownerOf', 'sleep', 'migrateLocalAddress', 'startLocalMigration', 'applyRuntimeSettings'];
+
+  it('lists every function of the quicer namespace, and only those', () => {
+    const start = readme.indexOf("### quicer's functions");
+    const para = readme.slice(start, readme.indexOf('A function that needs an owner', start));
+    const listed = [...para.matchAll(/`([a-zA-Z]+)`/g)].map((m) => m[1]!).filter((n) => n !== 'quicer');
+    const functions = Object.entries(quicer)
+      .filter(([, v]) => typeof v === 'function' && !/^[A-Z]/.test((v as { name: string }).name))
+      .map(([k]) => k)
+      .filter((k) => !notQuicerFunctions.includes(k));
+    expect([...listed].sort()).toEqual([...functions].sort());
   });
 });
