@@ -101,6 +101,8 @@ function withPathDefaults(address: string, transport: Partial<TransportSettings>
   }
   return t;
 }
+/** The longest delay setTimeout honours (ms). */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
 /** Received datagrams after which a connection sends (ACKs, data) without waiting for the end of the turn. */
 const INLINE_FLUSH_EVERY = 16;
 /** Datagrams one connection may send per flush before yielding to the event loop. */
@@ -555,7 +557,9 @@ export class QuicEndpoint {
     this.timer = undefined;
     this.timerAt = t;
     if (t === Infinity) return;
-    const delay = Math.max(0, t - nowMs());
+    // setTimeout takes at most 2^31 - 1 ms (longer delays fire at once, in a loop): a far
+    // deadline (e.g. an idle timeout of years) wakes up early, finds nothing due, and re-arms.
+    const delay = Math.min(Math.max(0, t - nowMs()), MAX_TIMER_DELAY);
     this.timer = setTimeout(this.timerCallback, Math.ceil(delay));
   }
 

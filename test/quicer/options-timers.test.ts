@@ -135,6 +135,26 @@ describe('idle_timeout_ms', () => {
   });
 });
 
+describe('the longest timeouts', () => {
+  it('idle and handshake timeouts of 2^62 - 1 ms are accepted and do not keep the timers spinning', async () => {
+    const s = await server({ idle_timeout_ms: 2n ** 62n - 1n });
+    const c = await client(s.port, { idle_timeout_ms: 2n ** 62n - 1n, handshake_idle_timeout_ms: 2n ** 62n - 1n });
+    await delay(150); // the handshake's own timers are done
+    const conn = c.conn.ec!.conn;
+    // The endpoint asks for the next deadline whenever it (re)arms its timer.
+    let asked = 0;
+    const next = conn.nextDeadline.bind(conn);
+    conn.nextDeadline = () => {
+      asked++;
+      return next();
+    };
+    await delay(300);
+    expect(asked).toBeLessThanOrEqual(30);
+    expect(c.conn.closed).toBe(false);
+    expect(conn.peerParams!.maxIdleTimeout).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
+
 describe('keep_alive_interval_ms', () => {
   it('an idle connection sends PINGs at that interval (the peer answers), and survives an idle timeout shorter than the wait', async () => {
     const s = await server({ idle_timeout_ms: 200 });
