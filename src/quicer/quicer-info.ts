@@ -27,11 +27,19 @@ export function sendDgram(conn: QuicConn, data: Uint8Array): readonly ['ok', num
  * quicer:complete_cert_validation/2,3: the application's verdict on a `peer_cert_received`
  * (`custom_verify`). `accept` true lets the handshake go on; false fails it with TLS alert
  * `tlsAlert` (default 42, bad_certificate), which the peer sees as error `0x100 + alert`. `['ok']`,
- * or `['error', 'closed']` when the connection is gone.
+ * `['error', 'invalid_state']` when no verdict is pending (none was asked for, or it was given
+ * already), or `['error', 'closed']` when the connection is gone. Throws TypeError / RangeError
+ * for a non-boolean `accept` or, when rejecting, an alert outside 1..255.
  */
-export function completeCertValidation(conn: QuicConn, accept: boolean, tlsAlert = 42): readonly ['ok'] | readonly ['error', 'closed'] {
-  if (conn.ec === undefined || conn.closed) return ['error', 'closed'];
-  conn.ec.completeCertificateVerification(accept ? { ok: true } : { ok: false, alert: tlsAlert, reason: `rejected by the application (alert ${tlsAlert})` });
+export function completeCertValidation(conn: QuicConn, accept: boolean, tlsAlert = 42): readonly ['ok'] | readonly ['error', 'closed' | 'invalid_state'] {
+  if (typeof accept !== 'boolean') throw new TypeError(`completeCertValidation: accept must be true or false, got ${String(accept)}`);
+  if (!accept && (!Number.isInteger(tlsAlert) || tlsAlert < 1 || tlsAlert > 255)) {
+    throw new RangeError(`completeCertValidation: tlsAlert ${String(tlsAlert)} is not a TLS alert code; expected an integer in 1..255 (e.g. 42, bad_certificate)`);
+  }
+  const ec = conn.ec;
+  if (ec === undefined || conn.closed) return ['error', 'closed'];
+  if (!ec.conn.tls.isAwaitingCertificateVerdict) return ['error', 'invalid_state'];
+  ec.completeCertificateVerification(accept ? { ok: true } : { ok: false, alert: tlsAlert, reason: `rejected by the application (alert ${tlsAlert})` });
   return ['ok'];
 }
 
@@ -83,10 +91,10 @@ export function sockname(h: QuicConn | QuicStrm | QuicListener): readonly ['ok',
 /**
  * quicer:getstat/2: inet-style counters of a connection, `['ok', [[name, value], …]]` in the order
  * asked: `send_cnt` / `recv_cnt` (packets), `send_oct` / `recv_oct` (bytes), `send_pend` (bytes in
- * flight). `['error', 'closed']` for a handle never started; `['error', 'unknown counter <name>']`
- * for another name.
+ * flight). `['error', 'closed']` for a handle never started; `['error', 'badarg']` for another
+ * name.
  */
-export function getstat(conn: QuicConn, counters: readonly string[]): readonly ['ok', Array<[string, number]>] | readonly ['error', string] {
+export function getstat(conn: QuicConn, counters: readonly string[]): readonly ['ok', Array<[string, number]>] | readonly ['error', 'closed' | 'badarg'] {
   const c = conn.ec?.conn;
   if (c === undefined) return ['error', 'closed'];
   const out: Array<[string, number]> = [];
@@ -108,7 +116,7 @@ export function getstat(conn: QuicConn, counters: readonly string[]): readonly [
         out.push([name, c.recovery.bytesInFlight]);
         break;
       default:
-        return ['error', `unknown counter ${name}`];
+        return ['error', 'badarg'];
     }
   }
   return ['ok', out];

@@ -192,6 +192,12 @@ describe('error terms', () => {
       expect(quicer.setopt(c.conn, k, 1)).toEqual(['error', 'not_supported']);
     }
     expect(quicer.getopt(c.conn, 'resumption_ticket')).toEqual(['error', 'not_found']);
+    // getstat: counters asked for, in order; an unknown one is badarg.
+    const st = quicer.getstat(c.conn, ['send_oct', 'recv_cnt']) as ['ok', Array<[string, number]>];
+    expect(st[1].map(([k]) => k)).toEqual(['send_oct', 'recv_cnt']);
+    expect(st[1][0]![1]).toBeGreaterThan(1000);
+    expect(quicer.getstat(c.conn, ['send_oct', 'bogus'])).toEqual(['error', 'badarg']);
+    expect(quicer.getstat(quicer.openConnection(new Inbox()), ['send_oct'])).toEqual(['error', 'closed']);
   });
 
   it('settings: a non-map is badarg; a bad value, or one that cannot change after start, invalid_parameter (nothing applied)', async () => {

@@ -154,6 +154,21 @@ describe('custom_verify', () => {
     await quicEvent(c.events, 'connected');
   });
 
+  it('a verdict when none is pending is invalid_state and harms nothing; a bad verdict or alert is a caller error', async () => {
+    const s = await server();
+    const c = await attempt(s.port, { custom_verify: true });
+    expect(quicer.completeCertValidation(c.conn, true)).toEqual(['error', 'invalid_state']); // not asked yet
+    await quicEvent(c.events, 'peer_cert_received');
+    expect(() => quicer.completeCertValidation(c.conn, false, 0xffff)).toThrow(RangeError);
+    expect(() => quicer.completeCertValidation(c.conn, 'yes' as unknown as boolean)).toThrow(TypeError);
+    expect(quicer.completeCertValidation(c.conn, true)).toEqual(['ok']);
+    expect(quicer.completeCertValidation(c.conn, false)).toEqual(['error', 'invalid_state']); // given already
+    await quicEvent(c.events, 'connected');
+    const plain = await client(s.port);
+    expect(quicer.completeCertValidation(plain.conn, false)).toEqual(['error', 'invalid_state']);
+    expect(plain.conn.closed).toBe(false);
+  });
+
   it('client: rejected with alert 42 → the server sees 298 (bad_certificate)', async () => {
     const s = await server();
     const c = await attempt(s.port, { custom_verify: true });
