@@ -131,7 +131,9 @@ export type ConnOptState = 'effective' | 'read-only' | 'not-available-yet';
 
 /** One quicer conn_opts key: its state, MsQuic/quicer default (when it has one) and, if not available yet, the missing feature. */
 export interface ConnOptInfo {
+  /** The conn_opts key, as quicer spells it. */
   readonly key: string;
+  /** `effective` (validated and applied), `read-only` (refused; read it with getopt) or `not-available-yet` (refused). */
   readonly state: ConnOptState;
   /** What the key is about (for read-only keys: what getopt returns; for unavailable ones: the missing feature). */
   readonly about: string;
@@ -262,17 +264,23 @@ export type SettingsReport = Record<string, number | boolean>;
 
 /** Validated connection options. */
 export interface ConnOptions {
+  /** `alpn`: the protocols, in preference order. */
   alpn: string[];
   /** Client certificate / server certificate (DER chain, leaf first) and its PKCS#8 key. */
   certificateChain: Uint8Array[] | undefined;
+  /** The private key of `certificateChain` (PKCS#8 DER). */
   privateKey: Uint8Array | undefined;
   /** `verify: verify_peer` (client: check the server; server: require and check a client certificate). */
   verifyPeer: boolean;
   /** Trust anchors from `cacertfile` (undefined when not given). */
   trusted: Uint8Array[] | undefined;
+  /** `custom_verify`: the application decides on the peer certificate. */
   customVerify: boolean;
+  /** `sslkeylogfile`: where TLS secrets are appended. */
   sslkeylogfile: string | undefined;
+  /** `quic_event_mask`: 1 deliver nst_received, 2 no streams_available. */
   quicEventMask: number;
+  /** `local_address`: the address a client binds (port 0: any). */
   localAddress: { address: string | undefined; port: number } | undefined;
   /** A resumption ticket (`nst`) from an earlier `nst_received`. */
   nst: Uint8Array | undefined;
@@ -280,13 +288,19 @@ export interface ConnOptions {
   handle: unknown;
   /** Engine settings for the transport. */
   transport: Partial<TransportSettings>;
-  /** quicer-layer settings. */
+  /** `send_buffering_enabled`: sends complete once copied (else once acknowledged). */
   sendBuffering: boolean;
+  /** `max_operations_per_drain`: messages the owning process handles per turn. */
   maxOperationsPerDrain: number;
+  /** `tls_client_max_send_buffer`. */
   tlsClientMaxSendBuffer: number;
+  /** `tls_server_max_send_buffer`. */
   tlsServerMaxSendBuffer: number;
+  /** `stream_recv_buffer_default` (reported only). */
   streamRecvBufferDefault: number;
+  /** `datagram_receive_enabled`: DATAGRAM frames are accepted. */
   datagramReceiveEnabled: boolean;
+  /** `server_resumption_level`: 1 session tickets, 2 also 0-RTT. */
   serverResumptionLevel: 0 | 1 | 2;
   /** Every setting's effective value (MsQuic defaults where not given), as getopt reports them. */
   settings: SettingsReport;
@@ -546,6 +560,7 @@ export type ActiveMode = boolean | 'once' | number;
 
 /** Validated `stream_opts`. */
 export interface StreamOptions {
+  /** `active`: the receive mode. */
   active: ActiveMode;
   /** QUIC_STREAM_OPEN_FLAG_*: 1 unidirectional, 2 0-RTT. */
   openFlag: number;
@@ -553,8 +568,11 @@ export interface StreamOptions {
   startFlag: number;
   /** Bit 0x1: deliver start_completed. */
   eventMask: number;
+  /** `disable_fpbuffer`: every data message is its own `handleStreamData` call. */
   disableFpbuffer: boolean;
+  /** `priority` (0–65535), when given. */
   priority: number | undefined;
+  /** Keys that are not quicer's stream options (application data). */
   app: Record<string, unknown>;
 }
 

@@ -11,7 +11,9 @@ export type QuicerStatus = string | readonly ['unknown_quic_status', number] | r
 
 /** `transport_shutdown` props: `{status, error}`. */
 export interface TransportShutdownProps {
+  /** Why, as a quicer status (`connection_idle`, `alpn_neg_failure`, `cert_untrusted_root`, …). */
   status: QuicerStatus;
+  /** The QUIC error code: 1 for closes decided locally (timeouts), 0x100 + alert for TLS alerts, else the peer's transport error code. */
   error: number;
 }
 

@@ -69,11 +69,17 @@ export interface StartCompletedProps {
  * (`is_conn_shutdown`); for a stream that ended on its own they are false / `'success'` / 0.
  */
 export interface StreamClosedProps {
+  /** The stream ended because its connection closed. */
   is_conn_shutdown: boolean;
+  /** That connection close was asked for by our application. */
   is_app_closing: boolean;
+  /** The connection was closed by an application (ours or the peer's) rather than the transport. */
   is_shutdown_by_app: boolean;
+  /** The connection was closed by the peer (or a stateless reset). */
   is_closed_remotely: boolean;
+  /** The connection's close as a quicer status (`transport_shutdown`'s), `'success'` otherwise. */
   status: string | readonly [string, number];
+  /** The connection's close code (`transport_shutdown`'s `error`), 0 otherwise. */
   error: number;
 }
 

@@ -23,10 +23,15 @@ import { SendFlag, StreamOpenFlag, type QuicStrm, type RecvDataProps, type Start
 
 /** The callback state a local stream process starts with (quicer's preset; `init` is not called). */
 export interface LocalStreamState {
+  /** The connection the stream belongs to. */
   conn: QuicConn;
+  /** The process owns the stream. */
   is_owner: true;
+  /** The stream was opened by this side. */
   is_local: true;
+  /** The stream is unidirectional (`open_flag` 1). */
   is_unidir: boolean;
+  /** The stream options it was started with (application keys included). */
   stream_opts: Record<string, unknown>;
 }
 
@@ -73,10 +78,13 @@ export interface StreamCallbacks<S = unknown> {
   handleStreamData?(stream: QuicStrm, data: Uint8Array, props: RecvDataProps, state: S): MaybeAsync<CbRet<S>>;
   /** Calls other than the built-in `['send', data, flags]`. */
   handleCall?(request: unknown, from: CallFrom, state: S): MaybeAsync<CbRet<S>>;
+  /** gen_server `handle_cast/2`: `process.cast(request)`. */
   handleCast?(request: unknown, state: S): MaybeAsync<CbRet<S>>;
   /** Any other message (`EXIT` of linked processes, `'timeout'`, messages of other streams…). */
   handleInfo?(info: unknown, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `handle_continue/2`: after a callback returned `[['continue', C], S]`. */
   handleContinue?(cont: unknown, state: S): MaybeAsync<CbRet<S>>;
+  /** gen_server `terminate/2`: the process is ending with `reason` (its stream is then aborted both ways with error 0 unless closed). */
   terminate?(reason: ExitReason, state: S): void;
 }
 
