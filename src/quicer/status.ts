@@ -13,7 +13,7 @@ export type QuicerStatus = string | readonly ['unknown_quic_status', number] | r
 export interface TransportShutdownProps {
   /** Why, as a quicer status (`connection_idle`, `alpn_neg_failure`, `cert_untrusted_root`, …). */
   status: QuicerStatus;
-  /** The QUIC error code: 1 for closes decided locally (timeouts), 0x100 + alert for TLS alerts, else the peer's transport error code. */
+  /** The QUIC error code: 1 for closes decided locally (timeouts), 0x100 + alert for TLS alerts, else the transport error code (ours or the peer's). */
   error: number;
 }
 
