@@ -1,7 +1,8 @@
 /**
  * The quicer layer's public surface is documented and exported: every exported declaration of
- * src/quicer/ and every public member of its exported classes carries a doc comment (what
- * TypeDoc renders), and src/index.ts exports the quicer API next to the transport's.
+ * src/quicer/ and every public member of its exported classes and interfaces (callbacks and
+ * props fields included) carries a doc comment (what TypeDoc renders), and src/index.ts exports
+ * the quicer API next to the transport's.
  */
 import { describe, it, expect } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ function undocumented(file: string): string[] {
   const lines = readFileSync(new URL(file, dir), 'utf8').split('\n');
   const out: string[] = [];
   const documented = (i: number): boolean => (lines[i - 1] ?? '').trim().endsWith('*/');
-  let inClass = false;
+  let inBody = false;
   let lastMember = '';
   lines.forEach((line, i) => {
     const decl = /^export (?:declare )?(?:abstract )?(?:async )?(function|class|interface|type|const|let|enum) (\w+)/.exec(line);
@@ -24,15 +25,15 @@ function undocumented(file: string): string[] {
       // The implementation signature of an overloaded function needs no comment of its own.
       const overload = decl[1] === 'function' && (lines[i - 1] ?? '').startsWith(`export function ${decl[2]}`);
       if (!documented(i) && !overload) out.push(`${file}:${i + 1} ${decl[2]}`);
-      inClass = decl[1] === 'class' && !line.trimEnd().endsWith('}');
+      inBody = (decl[1] === 'class' || decl[1] === 'interface') && !line.trimEnd().endsWith('}');
       lastMember = '';
       return;
     }
-    if (inClass && line.startsWith('}')) {
-      inClass = false;
+    if (inBody && line.startsWith('}')) {
+      inBody = false;
       return;
     }
-    if (!inClass || /^ {2}(private|protected|#)/.test(line)) return;
+    if (!inBody || /^ {2}(private|protected|#)/.test(line)) return;
     const member = /^ {2}(?:static )?(?:readonly )?(override )?(?:async )?(?:get |set )?([A-Za-z_$][\w$]*)[?!]?(?:\(|<|:| =)/.exec(line);
     if (!member || member[2] === 'constructor') return;
     // Overrides inherit the base's documentation; overload implementations follow a signature.
@@ -43,7 +44,7 @@ function undocumented(file: string): string[] {
   return out;
 }
 
-describe('src/quicer: doc comments on the public surface', () => {
+describe('src/quicer: doc comments on the public surface (declarations, class and interface members)', () => {
   it.each(files)('%s', (file) => {
     expect(undocumented(file)).toEqual([]);
   });
