@@ -14,6 +14,7 @@ import {
   handlePresetOptions,
   parseLocalAddress,
   presetHandleOption,
+  QUICER_CONN_OPT_KEYS,
   SETTINGS_REPORT_KEYS,
   validateActive,
   validateConnOpts,
@@ -84,12 +85,18 @@ function notStarted(conn: QuicConn): boolean {
 /**
  * Changes settings of a connection (`setopt(conn, 'settings', Map)`, also used by
  * `asyncHandshake(conn, connOpts)`). The whole map is validated first with the conn_opts
- * rules; nothing is applied when a value is bad or a setting cannot change any more.
- * Throws TypeError / RangeError naming the key; keys that are not settings are ignored only
- * when they are application data (quicer's handshake maps carry those too).
+ * rules; nothing is applied when a value is bad, a setting cannot change any more, or a
+ * quicer key is not a setting (TLS keys, alpn, … belong to the connect or listen options).
+ * Throws TypeError / RangeError naming the key. Keys that are not quicer's are application
+ * data and left alone.
  */
 export function applyRuntimeSettings(conn: QuicConn, settings: Record<string, unknown>): void {
   const m = asOptionMap('settings', settings);
+  for (const k of Object.keys(m)) {
+    if (QUICER_CONN_OPT_KEYS.includes(k) && !(SETTINGS_REPORT_KEYS as readonly string[]).includes(k)) {
+      throw new TypeError(`settings.${k}: is not a setting that can be given here; allowed: ${SETTINGS_REPORT_KEYS.join(', ')}`);
+    }
+  }
   // Only the values of the given keys are used: validate them with the client rules (a server's
   // certificate requirement belongs to its listener, not to a settings map).
   const v = validateConnOpts({ ...m, alpn: conn.opts.alpn }, { side: 'client', where: 'settings' });

@@ -206,6 +206,8 @@ describe('error terms', () => {
     expect(quicer.setopt(c.conn, 'settings', 'fast')).toEqual(['error', 'badarg']);
     expect(quicer.setopt(c.conn, 'settings', { keep_alive_interval_ms: -5 })).toEqual(['error', 'invalid_parameter']);
     expect(quicer.setopt(c.conn, 'settings', { max_bytes_per_key: 10 })).toEqual(['error', 'invalid_parameter']);
+    expect(quicer.setopt(c.conn, 'settings', { alpn: ['h3'] })).toEqual(['error', 'invalid_parameter']);
+    expect(quicer.setopt(c.conn, 'settings', { local_bidi_stream_count: 3 })).toEqual(['error', 'invalid_parameter']);
     expect(quicer.setopt(c.conn, 'settings', { keep_alive_interval_ms: 100, idle_timeout_ms: 5 })).toEqual(['error', 'invalid_parameter']);
     expect(quicer.getopt(c.conn, 'settings')).toMatchObject(['ok', { keep_alive_interval_ms: 0, idle_timeout_ms: 30_000 }]);
     expect(quicer.setopt(c.conn, 'settings', { keep_alive_interval_ms: 100 })).toEqual(['ok']);

@@ -104,6 +104,7 @@ describe('asyncHandshake(conn, ConnOpts): settings for one server connection bef
     while (held === undefined) await delay(5);
     expect(quicer.asyncHandshake(held, { idle_timeout_ms: 100 })).toEqual(['error', 'param_error']);
     expect(quicer.asyncHandshake(held, { keep_alive_interval_ms: 'often' })).toEqual(['error', 'param_error']);
+    expect(quicer.asyncHandshake(held, { keep_alive_interval_ms: 40, verify: 'verify_peer' })).toEqual(['error', 'param_error']);
     await delay(50);
     expect(held.handshakeCompleted).toBe(false);
     expect(quicer.asyncHandshake(held, { keep_alive_interval_ms: 40 })).toEqual(['ok']);
