@@ -129,7 +129,7 @@ export function parseLocalAddress(where: string, key: string, v: unknown): { add
 /** How purequic treats a quicer key. */
 export type ConnOptState = 'effective' | 'read-only' | 'not-available-yet';
 
-/** One quicer conn_opts key: its state, MsQuic/quicer default (when it has one) and, if not available yet, the missing feature. */
+/** One quicer conn_opts key: how purequic treats it and what it is about. */
 export interface ConnOptInfo {
   /** The conn_opts key, as quicer spells it. */
   readonly key: string;
