@@ -2,6 +2,9 @@ import type { Connection } from './connection.js';
 import { QuicError, TransportError, transportErrorName } from './errors.js';
 import type { ConnectionCloseInfo } from './events.js';
 
+/** Shortest wait of a server whose CONNECTION_CLOSE the peer answered (MsQuic's floor). */
+const MIN_ACKED_DRAIN_MS = 15;
+
 /**
  * How a connection ends and the timers that end it: the idle timeout (RFC 9000 §10.1, never
  * below 3×PTO), the handshake idle timeout, the disconnect timeout (data unacknowledged that
@@ -145,17 +148,30 @@ export class Lifecycle {
   enterDraining(info: ConnectionCloseInfo, now: number): void {
     const c = this.c;
     if (c.state === 'closing') {
-      // Our CONNECTION_CLOSE was answered: the peer acknowledged the shutdown. Nothing more is sent.
+      // Our CONNECTION_CLOSE was answered: the peer acknowledged the shutdown and is closing too,
+      // so nothing it sends later needs an answer. As MsQuic does, a client is done at once (its
+      // late packets meet a peer that ignores everything); a server lingers max(15 ms, 2×SRTT)
+      // to absorb packets still on the way instead of treating them as unknown.
       this.peerAcknowledgedClose = true;
       c.state = 'draining';
       c.closeFrameOwed = false;
+      // (The end is a deadline, even when it is now: the packet being processed finishes first.)
+      const end = c.role === 'client' ? now : now + Math.max(MIN_ACKED_DRAIN_MS, 2 * c.rtt.smoothedRtt);
+      if (end < this.closeDeadline) this.closeDeadline = end;
       return;
     }
     c.closeInfo = info;
     c.state = 'draining';
+    c.emit({ type: 'shutdownInitiated', info });
+    if (c.role === 'client' && !c.handshakeComplete) {
+      // The server refused the connection attempt: there is no established state to drain
+      // (MsQuic closes such a client at once, without answering).
+      c.closeFrameOwed = false;
+      this.closeDeadline = now;
+      return;
+    }
     c.closeFrameOwed = true; // one CONNECTION_CLOSE in answer (RFC 9000 §10.2.2 allows it): the peer learns we heard it
     this.closeDeadline = now + 3 * c.recovery.ptoDuration();
-    c.emit({ type: 'shutdownInitiated', info });
   }
 
   /** The connection is finished (no CONNECTION_CLOSE, or the closing/draining period ended). */

@@ -119,6 +119,9 @@ describe('idle timeout (RFC 9000 §10.1)', () => {
   });
 });
 
+/** makePair's default link delay. */
+const ONE_WAY = 10;
+
 describe('closing and draining (RFC 9000 §10.2)', () => {
   for (const application of [true, false]) {
     it(`${application ? 'application' : 'transport'} close: the peer drains with the code and reason`, async () => {
@@ -146,13 +149,65 @@ describe('closing and draining (RFC 9000 §10.2)', () => {
       expect(c.info.source).toBe(application ? 'application' : 'transport');
       const shutdown = log.client.find((x) => x.e.type === 'shutdownInitiated')!;
       expect(shutdown.t).toBe(t0);
-      // Closing lasts three PTOs.
-      const pto = pair.client.recovery.ptoDuration();
-      expect(c.t - t0).toBeGreaterThanOrEqual(3 * pto - 1);
-      expect(c.t - t0).toBeLessThanOrEqual(3 * pto + 1);
+      // The server's answering CONNECTION_CLOSE ends the client's closing period when it arrives
+      // (MsQuic's rule for a client whose close the peer acknowledged), one RTT after the close.
+      expect(pair.client.peerAcknowledgedClose).toBe(true);
+      const answered = log.server.find((x) => x.e.type === 'shutdownInitiated')!.t + ONE_WAY;
+      expect(c.t).toBeGreaterThanOrEqual(answered - 1);
+      expect(c.t).toBeLessThanOrEqual(answered + 1);
+      expect(c.t - t0).toBeLessThan(pair.client.recovery.ptoDuration());
       expect(() => pair.client.openStream(true)).toThrow(TypeError);
     });
   }
+
+  it('with no answer, closing lasts three PTOs', async () => {
+    const pair = await established();
+    const log = track(pair);
+    pair.net.tap = (from, d) => (from === 1 ? undefined : d); // the server's answers are lost
+    const t0 = pair.net.now;
+    const pto = pair.client.recovery.ptoDuration();
+    pair.client.close(0, 'bye', t0, { application: true });
+    pair.net.run(() => pair.client.isClosed, 10_000);
+    const c = closedAt(log.client)!;
+    expect(pair.client.peerAcknowledgedClose).toBe(false);
+    expect(c.t - t0).toBeGreaterThanOrEqual(3 * pto - 1);
+    expect(c.t - t0).toBeLessThanOrEqual(3 * pto + 1);
+  });
+
+  it('a server whose close is answered lingers max(15 ms, 2×SRTT), the draining client three PTOs', async () => {
+    const pair = await established();
+    const log = track(pair);
+    const server = pair.server.conn!;
+    const t0 = pair.net.now;
+    const srtt = server.rtt.smoothedRtt;
+    const clientPto = pair.client.recovery.ptoDuration();
+    server.close(7, 'server going away', t0, { application: true });
+    pair.net.run(() => server.isClosed && pair.client.isClosed, 10_000);
+    expect(server.peerAcknowledgedClose).toBe(true);
+    const answerArrives = t0 + 2 * ONE_WAY;
+    const s = closedAt(log.server)!;
+    expect(s.t - answerArrives).toBeGreaterThanOrEqual(Math.max(15, 2 * srtt) - 1);
+    expect(s.t - answerArrives).toBeLessThanOrEqual(Math.max(15, 2 * srtt) + 1);
+    const c = closedAt(log.client)!;
+    expect(c.info).toMatchObject({ source: 'peer-application', code: 7n, reason: 'server going away' });
+    expect(c.t - (t0 + ONE_WAY)).toBeGreaterThanOrEqual(3 * clientPto - 1);
+  });
+
+  it('a client whose connection attempt the server refuses is closed at once, without answering', async () => {
+    const pair = await makePair({ server: { tls: { alpn: ['other'] } } } as PairOptions);
+    const log = track(pair);
+    const fromClient: number[] = [];
+    pair.net.tap = (from, d) => {
+      if (from === 0) fromClient.push(pair.net.now);
+      return d;
+    };
+    pair.net.run(() => pair.client.isClosed, 10_000);
+    const shutdown = log.client.find((x) => x.e.type === 'shutdownInitiated')!;
+    const c = closedAt(log.client)!;
+    expect(c.info.source).toBe('peer-transport');
+    expect(c.t).toBe(shutdown.t);
+    expect(fromClient.filter((t) => t >= shutdown.t)).toEqual([]);
+  });
 
   it('the closing side answers later packets with CONNECTION_CLOSE at a falling rate; the draining side answers once with NO_ERROR, then is silent', async () => {
     const pair = await established();
