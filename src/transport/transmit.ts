@@ -386,7 +386,7 @@ export class Transmitter {
     if (space !== PacketSpace.Application) return false;
     if (c.pingPending) return true;
     if (type === PacketType.OneRtt) {
-      if (c.handshakeDonePending || c.maxDataPending || c.paths.active.owesFrames || c.newTokenPending !== undefined) return true;
+      if (c.handshakeDonePending || c.maxDataPending || c.paths.active.owesFrames || (c.newTokenPending !== undefined && !this.newTokenInFlight)) return true;
       if (c.localCids.pending.length > 0 || c.peerCids.retirePending.length > 0) return true;
     }
     const st = c.streams;

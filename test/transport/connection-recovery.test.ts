@@ -9,6 +9,8 @@ import { makePair, runHandshake, payload, transfer, type QuicPair, type PairOpti
 import { craftPacket, deliver, F, inject, wireFrames, wirePackets, readStream } from '../support/quic-wire.js';
 import { FrameType, type AckFrame, type Frame } from '../../src/transport/frame-types.js';
 import type { LinkOptions } from '../support/sim-network.js';
+import { TokenProtector } from '../../src/transport/token.js';
+import { defaultCrypto } from '../../src/crypto/index.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -32,6 +34,27 @@ function serverAcks(pair: QuicPair): Array<{ t: number; ack: Ack }> {
 }
 
 describe('ACK generation (RFC 9000 §13.2)', () => {
+  it('an ACK-only packet is never answered with an ACK-only packet (§13.2.1), also after NEW_TOKEN went out', async () => {
+    const pair = await makePair({ server: { tokens: new TokenProtector(defaultCrypto, new Uint8Array(16).fill(5)) } });
+    const log: Array<{ from: 0 | 1; t: number; ackOnly: boolean }> = [];
+    pair.net.tap = (from, d) => {
+      const frames = wireFrames(pair, from, d);
+      const ackOnly = frames.length > 0 && frames.every((f) => f.type === FrameType.Ack || f.type === FrameType.Padding);
+      log.push({ from, t: pair.net.now, ackOnly });
+      return d;
+    };
+    expect(runHandshake(pair)).toBe(true);
+    pair.net.run(() => false, 500);
+    expect(pair.clientEvents.some((e) => e.type === 'newToken')).toBe(true);
+    // The client acknowledges the server's last flight (HANDSHAKE_DONE, NEW_TOKEN, ...) with an
+    // ACK-only packet; the server has nothing to say to it.
+    const fromClient = log.filter((x) => x.from === 0 && x.ackOnly);
+    expect(fromClient.length).toBeGreaterThan(0);
+    for (const c of fromClient) {
+      expect(log.some((x) => x.from === 1 && x.ackOnly && x.t === c.t + 10)).toBe(false);
+    }
+  });
+
   it('one ack-eliciting packet is acknowledged after max_ack_delay, with that delay reported', async () => {
     const pair = await established({ serverTransport: { maxAckDelay: 40 } });
     const acks = serverAcks(pair);
