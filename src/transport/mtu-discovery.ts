@@ -26,7 +26,8 @@ export class MtuDiscovery {
   private high = 0;
   /** Size of the next probe (0: the search is over). */
   private probeSize = 0;
-  private probeInFlight = false;
+  /** A probe was sent and is neither acknowledged nor lost yet. */
+  probeInFlight = false;
   private failures = 0;
   /** Probes numbered below this were sent on an earlier path: their fate says nothing about this one. */
   private firstPnOfPath = 0;
@@ -65,6 +66,11 @@ export class MtuDiscovery {
   /** The active path was validated: search its size if no search is under way. */
   onPathValidated(): void {
     if (this.probeSize === 0 && !this.probeInFlight && this.c.handshakeConfirmed) this.onHandshakeConfirmed();
+  }
+
+  /** Whether a probe of `size` bytes (what the window and buffer allow now) would teach anything. */
+  worthProbing(size: number): boolean {
+    return size === this.probeSize || size - this.low >= MIN_PROBE_STEP;
   }
 
   /** Probe `pn` of `size` bytes was acknowledged: the path carries it. */
@@ -107,14 +113,19 @@ export class MtuDiscovery {
   }
 
   /**
-   * Writes the probe (a PING padded to the probe size, alone in its datagram, RFC 9000 §14.4)
-   * as a 1-RTT packet into `buf`, records it in `rec` and hands it to loss recovery. The caller
+   * Writes the probe (a PING padded to `size`, alone in its datagram, RFC 9000 §14.4) as a
+   * 1-RTT packet into `buf`, records it in `rec` and hands it to loss recovery. `size` is the
+   * pending candidate or, when the congestion window has less room, the largest size that fits
+   * (`worthProbing`): that size becomes the candidate whose losses are counted. The caller
    * checked that a probe is pending, fits `buf`, and 1-RTT keys exist. Returns the datagram length.
    */
-  buildProbe(buf: Uint8Array, rec: SentPacket, now: number): number {
+  buildProbe(buf: Uint8Array, rec: SentPacket, now: number, size: number): number {
     const c = this.c;
     const sp = c.spaces[PacketSpace.Application];
-    const size = this.probeSize;
+    if (size !== this.probeSize) {
+      this.probeSize = size;
+      this.failures = 0;
+    }
     const pn = sp.nextPn;
     const la = c.recovery.largestAcked[PacketSpace.Application]!;
     const pnLength = packetNumberLength(pn, la >= 0 ? la : undefined);

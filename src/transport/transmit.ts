@@ -155,8 +155,17 @@ export class Transmitter {
     }
     const rec = c.recovery;
     const probing = rec.probes[0]! > 0 || rec.probes[1]! > 0 || rec.probes[2]! > 0;
+    // A DPLPMTUD probe is congestion controlled like any packet (RFC 8899 §3, RFC 9002 §7) and
+    // goes only when nothing else is waiting, with the room the window has left: it never holds
+    // frames back (a 64 KB loopback probe in a 12 KB window would stall the connection until it
+    // was acknowledged, up to max_ack_delay later). Where the window cannot hold the candidate
+    // size, the probe tries the largest size that fits; once the window can hold a full probe
+    // beside some data, data stops short of the probe's share so that the probe is not starved.
+    const probeSize = this.mtu.pendingProbeSize;
+    const probeReady = probeSize > 0 && !probing && c.oneRtt !== undefined && c.handshakeConfirmed && path.validated;
+    const reserve = probeReady && probeSize <= buf.length && c.cc.congestionWindow >= probeSize + 2 * limit ? probeSize : 0;
     // Congestion window: ack-eliciting packets need room; probes go regardless (RFC 9002 §7.5).
-    let mayElicit = probing || c.cc.canSend(limit);
+    let mayElicit = probing || c.cc.canSend(limit + reserve);
     if (mayElicit && !probing && c.pacer !== undefined && this.hasAppData()) {
       const wait = c.pacer.timeUntilSend(now, limit, c.cc.congestionWindow, c.rtt.smoothedRtt);
       if (wait > 0) {
@@ -167,15 +176,10 @@ export class Transmitter {
     } else if (!mayElicit) {
       this.stats.cwndLimited++;
     }
-    if (!mayElicit && !probing) c.appLimited = false;
+    // A window filled by a PMTU probe says nothing about the application's demand: an idle
+    // connection stays app-limited (the probe's acknowledgment must not grow its window).
+    if (!mayElicit && !probing && !this.mtu.probeInFlight) c.appLimited = false;
 
-    // A DPLPMTUD probe goes alone in its own datagram.
-    const probeSize = this.mtu.pendingProbeSize;
-    if (probeSize > 0 && mayElicit && c.oneRtt !== undefined && c.handshakeConfirmed && probeSize <= buf.length && path.validated) {
-      const n = this.mtu.buildProbe(buf, this.record(PacketSpace.Application), now);
-      this.spareRecord[PacketSpace.Application] = undefined;
-      return n;
-    }
 
     this.packetCount = 0;
     this.limit = limit;
@@ -196,6 +200,14 @@ export class Transmitter {
       }
     }
     if (this.packetCount === 0) {
+      if (probeReady) {
+        const size = Math.min(probeSize, c.cc.sendAllowance, buf.length);
+        if (this.mtu.worthProbing(size)) {
+          const n = this.mtu.buildProbe(buf, this.record(PacketSpace.Application), now, size);
+          this.spareRecord[PacketSpace.Application] = undefined;
+          return n;
+        }
+      }
       if (mayElicit) {
         c.appLimited = true;
         this.stats.empty++;

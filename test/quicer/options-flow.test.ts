@@ -224,8 +224,10 @@ describe('sending', () => {
       const relay = await relayTo(s.port);
       relay.delay = { c2s: 30, s2c: 30 };
       const c = await client(relay.port, { initial_window_packets: 30, pacing_enabled: pacing });
-      // Let path MTU discovery settle (a 60 ms RTT): then 30 packets are 30 full datagrams.
-      await delay(200);
+      // Let path MTU discovery settle (probes of what the window holds, 60 ms RTT): then 30
+      // packets are 30 full datagrams.
+      for (let i = 0; i < 100 && c.conn.ec!.conn.maxDatagramSize < 65_000; i++) await delay(20);
+      expect(c.conn.ec!.conn.maxDatagramSize).toBeGreaterThan(65_000);
       const from = relay.now();
       quicer.asyncSend(stream(c.conn, c.events, { open_flag: 1 }), new Uint8Array(30 * 65_000));
       await delay(100);

@@ -42,6 +42,8 @@ export interface LinkOptions {
   blackholes?: Array<[number, number]>;
   /** Drop these datagrams by index (0-based count of datagrams sent in this direction). */
   dropIndices?: number[];
+  /** Largest UDP payload the path carries; bigger datagrams vanish (a path MTU black hole). */
+  mtu?: number;
 }
 
 /** Mulberry32: a tiny seeded PRNG, good enough to drive impairments reproducibly. */
@@ -208,6 +210,7 @@ export class SimNetwork {
       data = t;
     }
     if (link.dropIndices?.includes(index)) return this.drop(from);
+    if (link.mtu !== undefined && data.length > link.mtu) return this.drop(from);
     if (link.blackholes?.some(([s, e]) => this.now >= s && this.now < e)) return this.drop(from);
     if (link.loss && this.rnd() < link.loss) return this.drop(from);
     let at = this.now + (link.delay ?? 0);
