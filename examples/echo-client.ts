@@ -19,7 +19,6 @@ import {
   QuicConnection,
   RecvFlag,
   SendFlag,
-  globalRegistration,
   quicer,
   type ConnectionCallbacks,
   type LocalStreamState,
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
     console.error(`echo-client: ${(e as Error).message}`);
     process.exitCode = 1;
   }
-  await globalRegistration.close();
+  // Nothing to close: the shared client socket stops holding the process once the connection is gone.
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

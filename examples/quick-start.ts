@@ -10,7 +10,6 @@ import {
   QuicStream,
   RecvFlag,
   SendFlag,
-  globalRegistration,
   quicer,
   selfSignedCertificate,
   type ConnectionCallbacks,
@@ -82,4 +81,3 @@ console.log(`echo: ${await replies.receive()}`);
 // Stopping the client's process closes its connection (application error 0), as in quicer.
 await started[1].stop();
 await QuicListenerServer.stop(listening[1]);
-await globalRegistration.close(); // the client connections' shared UDP socket

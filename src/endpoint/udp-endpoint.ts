@@ -49,6 +49,12 @@ export interface EndpointOptions {
   resetKey?: Uint8Array;
   /** Socket buffer sizes in bytes (default 4 MiB each). */
   socketBufferSize?: number;
+  /**
+   * While no connection lives on the endpoint, its socket does not keep Node's event loop
+   * alive (for client sockets shared by many connections: a script ends once its connections
+   * are gone, without closing the socket). Default false.
+   */
+  unrefWhenIdle?: boolean;
   /** Called with transport trace events (qlog-like) of every connection. */
   trace?: (conn: EndpointConnection, name: string, data: Record<string, unknown>) => void;
 }
@@ -159,6 +165,7 @@ export class QuicEndpoint {
     this.crypto = options.crypto ?? defaultCrypto;
     this.cids = new EndpointConnectionIds(this.crypto, options.connectionIdLength ?? 8, options.resetKey);
     if (options.server) this.setServerOptions(options.server);
+    this.updateRef();
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     socket.on('error', () => {
       // ICMP errors (ECONNREFUSED etc.) surface here on some platforms: ignore, QUIC recovers by timeout.
@@ -258,8 +265,16 @@ export class QuicEndpoint {
     await new Promise<void>((r) => this.socket.close(() => r()));
   }
 
+  /** With `unrefWhenIdle`, the socket holds the event loop only while connections live here. */
+  private updateRef(): void {
+    if (this.options.unrefWhenIdle !== true) return;
+    if (this.connections.size > 0) this.socket.ref();
+    else this.socket.unref();
+  }
+
   private register(ec: EndpointConnection): void {
     this.connections.add(ec);
+    if (this.connections.size === 1) this.updateRef();
     for (const cid of ec.conn.localConnectionIds) this.router.add(cid, ec);
   }
 
@@ -281,6 +296,7 @@ export class QuicEndpoint {
   /** Stops serving a connection that moved to another endpoint. */
   private forget(ec: EndpointConnection): void {
     this.connections.delete(ec);
+    this.updateRef();
     this.dirty.delete(ec);
     for (const cid of ec.conn.localConnectionIds) this.router.remove(cid, ec);
     if (ec.initialDcid) this.initialRouter.remove(ec.initialDcid, ec);
@@ -516,6 +532,7 @@ export class QuicEndpoint {
           break;
         case 'closed':
           this.connections.delete(ec);
+          this.updateRef();
           if (ec.initialDcid) this.initialRouter.remove(ec.initialDcid, ec);
           for (const cid of conn.localConnectionIds) this.router.remove(cid, ec);
           ec.deliver(e);

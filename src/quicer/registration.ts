@@ -9,8 +9,8 @@ import { QuicEndpoint, type EndpointOptions } from '../endpoint/udp-endpoint.js'
 /**
  * A registration (quicer's `reg_handle()`, MsQuic's registration): the UDP sockets its client
  * connections use and how many connections are open. quicer's functions use
- * `globalRegistration` unless `ConnectOptions.registration` names another. `close()` closes its
- * sockets, so a script can end once its connections are done.
+ * `globalRegistration` unless `ConnectOptions.registration` names another. A shared socket
+ * with no connection on it does not keep Node running; `close()` closes all its sockets.
  */
 export class Registration {
   private readonly shared = new Map<string, Promise<QuicEndpoint>>();
@@ -33,7 +33,9 @@ export class Registration {
     const key = v6 ? 'udp6' : 'udp4';
     let p = this.shared.get(key);
     if (p === undefined) {
-      p = QuicEndpoint.bind({ ...options, ipv6: v6, host: v6 ? '::' : '0.0.0.0' });
+      // A shared socket with no connection on it does not keep the process alive: a script
+      // ends once its connections are done, as it would with quicer (close() is not needed).
+      p = QuicEndpoint.bind({ ...options, ipv6: v6, host: v6 ? '::' : '0.0.0.0', unrefWhenIdle: true });
       this.shared.set(key, p);
       p.catch(() => this.shared.delete(key));
     }
