@@ -462,3 +462,20 @@ export class Inbox extends Process {
     return out;
   }
 }
+
+/**
+ * The owner for a new handle: `owner` if given, else the calling process (`self()`), else a
+ * fresh `Inbox` (outside any process).
+ * @internal Not part of the quicer namespace.
+ */
+export function ownerOf(owner: Process | undefined): Process {
+  return owner ?? self() ?? new Inbox();
+}
+
+/**
+ * Resolves after `ms` (a timer that does not keep Node running).
+ * @internal Not part of the quicer namespace.
+ */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref?.());
+}

@@ -7,7 +7,7 @@ import { QuicConn, ConnShutdownFlag } from './conn-handle.js';
 import { QuicListener, type ListenOn } from './listener.js';
 import { parseLocalAddress, validateConnOpts, type ConnOptions } from './options.js';
 import type { QuicEndpoint } from '../endpoint/udp-endpoint.js';
-import { Inbox, self, type Process } from './process.js';
+import { Inbox, ownerOf, self, sleep, type Process } from './process.js';
 import { globalRegistration, type Registration } from './registration.js';
 import { clientTls } from './tls-config.js';
 import type { TransportShutdownProps } from './status.js';
@@ -18,15 +18,6 @@ import { applyRuntimeSettings } from './quicer-settings.js';
  * chain starts with the leaf).
  */
 export type Certs = readonly [Uint8Array, readonly Uint8Array[]];
-
-/**
- * The owner for a new handle: `owner` if given, else the calling process (`self()`), else a
- * fresh `Inbox` (outside any process).
- * @internal
- */
-export function ownerOf(owner: Process | undefined): Process {
-  return owner ?? self() ?? new Inbox();
-}
 
 /**
  * quicer:open_connection/0,1: a client connection handle that is not started yet, owned by
@@ -201,14 +192,6 @@ export function startLocalMigration(conn: QuicConn, address: unknown): readonly 
   if (checked[0] === 'error') return checked;
   void migrateLocalAddress(conn, address);
   return ['ok'];
-}
-
-/**
- * Resolves after `ms` (a timer that does not keep Node running).
- * @internal
- */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref?.());
 }
 
 // -------------------------------------------------------------------------------------------

@@ -3,9 +3,8 @@
  */
 import type { QuicConn } from './conn-handle.js';
 import { validateStreamOpts } from './options.js';
-import { Inbox, self, type Process } from './process.js';
+import { Inbox, ownerOf, self, sleep, type Process } from './process.js';
 import { QuicStrm, SendFlag, StreamEventMask, StreamShutdownFlag, StreamStartFlag, StreamStateError, StreamOpenFlag, checkShutdownFlags, connectionUsable, type RecvResult, type StartCompletedProps } from './stream-handle.js';
-import { ownerOf, sleep } from './quicer-connections.js';
 
 // -------------------------------------------------------------------------------------------
 // Streams
