@@ -136,6 +136,13 @@ export class EndpointConnection {
     return ok;
   }
 
+  /** Server: one more session ticket, carrying `applicationData` (see `Connection.sendSessionTicket`). */
+  sendSessionTicket(applicationData: Uint8Array): boolean {
+    const sent = this.conn.sendSessionTicket(applicationData, nowMs());
+    this.touch();
+    return sent;
+  }
+
   completeCertificateVerification(verdict: CertificateVerdict): void {
     this.conn.completeCertificateVerification(verdict, nowMs());
     this.touch();

@@ -220,6 +220,7 @@ export class QuicConn {
         this.settle({ kind: 'connected' });
         this.handshakeCompleted = true;
         this.isResumed = e.resumed;
+        if (e.resumptionData !== undefined && e.resumptionData.length > 0) this.resumptionData = e.resumptionData;
         if (e.peerCertificates !== undefined) this.peerChain = e.peerCertificates;
         this.notify('connected', { is_resumed: e.resumed, alpns: e.alpn });
         if (this.side === 'server' && e.resumed) this.notify('connection_resumed', this.resumptionData ?? false);

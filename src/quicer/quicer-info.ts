@@ -24,6 +24,29 @@ export function sendDgram(conn: QuicConn, data: Uint8Array): readonly ['ok', num
 }
 
 /**
+ * Server: sends the client another resumption ticket carrying `data` (MsQuic's
+ * ConnectionSendResumptionTicket, which quicer does not expose; purequic, QUICER.md §4). When
+ * the client later resumes with that ticket (`nst_received` gave it; `conn_opts.nst` offers it),
+ * the server's `resumed` callback gets `data`. `['ok']`; `['error', 'invalid_state']` on a
+ * client, before `connected`, or when the client cannot use tickets (it offered no
+ * psk_dhe_ke, or authenticated with a certificate); `['error', 'closed']` when the connection
+ * is gone or closing. Throws a TypeError when `data` is not a `Uint8Array`, a RangeError when
+ * it is larger than 4096 bytes.
+ */
+export function sendResumptionTicket(conn: QuicConn, data: Uint8Array): readonly ['ok'] | readonly ['error', 'closed' | 'invalid_state'] {
+  if (!(data instanceof Uint8Array)) throw new TypeError(`sendResumptionTicket: data must be a Uint8Array, got ${typeof data}`);
+  if (data.length > MAX_RESUMPTION_DATA) throw new RangeError(`sendResumptionTicket: data is ${data.length} bytes; at most ${MAX_RESUMPTION_DATA} are allowed`);
+  const ec = conn.ec;
+  if (ec === undefined || conn.closed || ec.shutdownInfo !== undefined) return ['error', 'closed'];
+  const c = ec.conn;
+  if (c.role !== 'server' || !c.handshakeComplete || !c.hasTicketSealer) return ['error', 'invalid_state'];
+  return ec.sendSessionTicket(data) ? ['ok'] : ['error', 'invalid_state'];
+}
+
+/** Largest resumption data `sendResumptionTicket` accepts: the sealed ticket must stay well inside its 64 KB field. */
+const MAX_RESUMPTION_DATA = 4096;
+
+/**
  * quicer:complete_cert_validation/2,3: the application's verdict on a `peer_cert_received`
  * (`custom_verify`). `accept` true lets the handshake go on; false fails it with TLS alert
  * `tlsAlert` (default 42, bad_certificate), which the peer sees as error `0x100 + alert`. `['ok']`,

@@ -123,6 +123,8 @@ export class TlsServer extends TlsEngine {
   private group: KeyExchangeGroup | undefined;
   private signatureScheme: number | undefined;
   private resumed = false;
+  /** Application data of the ticket the client resumed with. */
+  private resumptionData: Uint8Array | undefined;
   private earlyData: 'accepted' | 'rejected' | 'not-offered' = 'not-offered';
   private clientAllowsTickets = false;
   private schedule: KeySchedule | undefined;
@@ -309,6 +311,7 @@ export class TlsServer extends TlsEngine {
     const schedule = new KeySchedule(this.crypto, suite.hash, psk?.ticket.psk);
     this.schedule = schedule;
     this.resumed = psk !== undefined;
+    this.resumptionData = psk?.ticket.applicationData;
     this.group = group;
 
     if (earlyOffered) {
@@ -552,6 +555,7 @@ export class TlsServer extends TlsEngine {
       signatureScheme: this.signatureScheme,
       peerCertificates: this.peerChain,
       serverName: this.serverName,
+      ...(this.resumptionData !== undefined ? { resumptionData: this.resumptionData } : {}),
     });
   }
 

@@ -76,6 +76,8 @@ export interface HandshakeCompleteEvent {
   readonly peerCertificates: readonly Uint8Array[] | undefined;
   /** The SNI the client sent (server side) or configured (client side). */
   readonly serverName: string | undefined;
+  /** Server, resumed: the application data stored in the ticket the client used (empty when none). */
+  readonly resumptionData?: Uint8Array;
 }
 
 /** Client only: a resumable session from a NewSessionTicket (opaque, storable bytes; see `decodeClientSession`). */

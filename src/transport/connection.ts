@@ -802,6 +802,18 @@ export class Connection implements RecoveryHost {
     this.lifecycle.enterClosed();
   }
 
+  /**
+   * Server: sends another NewSessionTicket whose `applicationData` comes back in
+   * `handshakeCompleted.resumptionData` when the client resumes with it (MsQuic's
+   * ConnectionSendResumptionTicket). The automatic ticket at handshake completion carries none.
+   * False when the client cannot use a ticket (no psk_dhe_ke offered, or client authentication).
+   * Throws a TypeError on a client, before the handshake completed, while closing, or without a
+   * ticket key.
+   */
+  sendSessionTicket(applicationData: Uint8Array, now: number): boolean {
+    return this.handshake.sendSessionTicket(applicationData, now);
+  }
+
   /** True once our CONNECTION_CLOSE was answered by the peer's (quicer's is_peer_acked). */
   get peerAcknowledgedClose(): boolean {
     return this.lifecycle.peerAcknowledgedClose;

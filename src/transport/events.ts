@@ -46,6 +46,8 @@ export type ConnectionEvent =
       readonly peerCertificates: readonly Uint8Array[] | undefined;
       readonly serverName: string | undefined;
       readonly cipherSuite: string;
+      /** Server, resumed: the application data the ticket carried (`Connection.sendSessionTicket`; empty when none). */
+      readonly resumptionData?: Uint8Array;
     }
   /** Server: the client's ClientHello arrived (SNI and offered ALPN); the handshake goes on (or waits, when held). */
   | { readonly type: 'clientHello'; readonly serverName: string | undefined; readonly alpn: readonly string[] }

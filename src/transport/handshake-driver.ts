@@ -168,6 +168,7 @@ export class HandshakeDriver {
       peerCertificates: e.peerCertificates,
       serverName: e.serverName,
       cipherSuite: e.cipherSuite,
+      ...(e.resumptionData !== undefined ? { resumptionData: e.resumptionData } : {}),
     });
     if (c.role === 'server') {
       c.handshakeDonePending = true;
@@ -186,6 +187,24 @@ export class HandshakeDriver {
       }
       c.receiver.replayBuffered(now);
     }
+  }
+
+  /**
+   * Server: issues one more NewSessionTicket, carrying `applicationData` back to this server
+   * when the client resumes with it (`handshakeCompleted.resumptionData`). False when the
+   * client cannot use one (it offered no psk_dhe_ke, or gave a client certificate). Throws a TypeError
+   * when this is a client, the handshake is not complete, the connection is closing or the
+   * server has no ticket key.
+   */
+  sendSessionTicket(applicationData: Uint8Array, now: number): boolean {
+    const c = this.c;
+    if (c.role !== 'server') throw new TypeError('only a server issues session tickets');
+    if (!c.handshakeComplete) throw new TypeError('session tickets are issued once the handshake is complete');
+    if (c.state !== 'established') throw new TypeError(`connection is ${c.state}`);
+    if (!c.hasTicketSealer) throw new TypeError('this server has no ticket key: it issues no session tickets');
+    const sent = (c.tls as TlsServer).sendSessionTicket(now, { applicationData, earlyDataContext: this.earlyDataContext() });
+    this.drainTls(now);
+    return sent;
   }
 
   /** What 0-RTT acceptance depends on: the limits we promised (RFC 9000 §7.4.1). */

@@ -203,6 +203,29 @@ describe('TLS-driven callbacks', () => {
     await sleep(50);
     expect(names(cin2)).not.toContain('nstReceived');
   });
+
+  it('resumed gets the application data the server put in the ticket with sendResumptionTicket (QUICER.md §4)', async () => {
+    const { port, inbox: sin } = await startServer({ lOpts: { server_resumption_level: 1 } });
+    const { inbox: cin, proc } = await startClient(port, { quic_event_mask: 1 });
+    const [, cconn] = await next(cin, 'connected');
+    await next(cin, 'nstReceived'); // the automatic ticket, without data
+    const [, sconn] = await next(sin, 'connected');
+    const saved = new TextEncoder().encode('cart=3 items');
+    expect(quicer.sendResumptionTicket(sconn as QuicConn, saved)).toEqual(['ok']);
+    const [, , ticket] = await next(cin, 'nstReceived');
+    // The client cannot issue tickets; bad data is the caller's error.
+    expect(quicer.sendResumptionTicket(cconn as QuicConn, saved)).toEqual(['error', 'invalid_state']);
+    expect(() => quicer.sendResumptionTicket(sconn as QuicConn, 'text' as unknown as Uint8Array)).toThrow(TypeError);
+    expect(() => quicer.sendResumptionTicket(sconn as QuicConn, new Uint8Array(4097))).toThrow(RangeError);
+    proc.exit('shutdown');
+    await next(sin, 'closed');
+    expect(quicer.sendResumptionTicket(sconn as QuicConn, saved)).toEqual(['error', 'closed']);
+
+    const { inbox: cin2 } = await startClient(port, { nst: ticket });
+    expect((await next(cin2, 'connected'))[2]).toEqual({ is_resumed: true, alpns: 'quicer-test' });
+    const [, , data] = await next(sin, 'resumed');
+    expect(new TextDecoder().decode(data as Uint8Array)).toBe('cart=3 items');
+  });
 });
 
 describe('datagram callbacks', () => {
