@@ -29,7 +29,7 @@ export function sendDgram(conn: QuicConn, data: Uint8Array): readonly ['ok', num
  * the client later resumes with that ticket (`nst_received` gave it; `conn_opts.nst` offers it),
  * the server's `resumed` callback gets `data`. `['ok']`; `['error', 'invalid_state']` on a
  * client, before `connected`, or when the client cannot use tickets (it offered no
- * psk_dhe_ke, or authenticated with a certificate); `['error', 'closed']` when the connection
+ * psk_dhe_ke); `['error', 'closed']` when the connection
  * is gone or closing. Throws a TypeError when `data` is not a `Uint8Array`, a RangeError when
  * it is larger than 4096 bytes.
  */

@@ -312,6 +312,8 @@ export class TlsServer extends TlsEngine {
     this.schedule = schedule;
     this.resumed = psk !== undefined;
     this.resumptionData = psk?.ticket.applicationData;
+    // The identity the client proved in the session it resumes (RFC 8446 §4.6.1).
+    if (psk !== undefined && psk.ticket.clientCertificates.length > 0) this.peerChain = [...psk.ticket.clientCertificates];
     this.group = group;
 
     if (earlyOffered) {
@@ -444,7 +446,7 @@ export class TlsServer extends TlsEngine {
     if (ext === undefined) return undefined;
     const offered = decodeOfferedPsks(ext);
     if (!hasModes) fail(TlsAlert.missing_extension, 'pre_shared_key without psk_key_exchange_modes');
-    if (!this.clientAllowsTickets || this.ticketSealer === undefined || this.clientAuth !== 'none') return undefined;
+    if (!this.clientAllowsTickets || this.ticketSealer === undefined) return undefined;
     const retry = this.helloRetry;
     for (let i = 0; i < offered.identities.length; i++) {
       const id = offered.identities[i]!;
@@ -455,6 +457,8 @@ export class TlsServer extends TlsEngine {
       if (serverAge < 0 || serverAge > ticket.lifetime * 1000 || ticket.serverName !== serverName) continue;
       const ticketSuite = cipherSuiteByCode(ticket.cipherSuite);
       if (ticketSuite === undefined || ticket.psk.length !== hashLength(ticketSuite.hash)) continue;
+      // A session without a client certificate does not satisfy a server that now requires one.
+      if (this.clientAuth === 'require' && ticket.clientCertificates.length === 0) continue;
       let suite: CipherSuite | undefined;
       if (retry !== undefined) suite = retry.suite.hash === ticketSuite.hash ? retry.suite : undefined;
       else suite = offeredSuites.includes(ticketSuite) ? ticketSuite : offeredSuites.find((s) => s.hash === ticketSuite.hash);
@@ -561,14 +565,15 @@ export class TlsServer extends TlsEngine {
 
   /**
    * Queues a NewSessionTicket at the 'oneRtt' level (after the handshake completed). Returns
-   * false when no ticket can be issued: the client did not offer psk_dhe_ke, or client
-   * authentication is on (resumption would skip it). Throws TypeError before completion or
-   * without a `ticketSealer`.
+   * false when no ticket can be issued: the client did not offer psk_dhe_ke. The ticket keeps
+   * the client's certificate chain, if it sent one: resuming from it restores that identity
+   * (a PSK handshake carries no certificates). Throws TypeError before completion or without a
+   * `ticketSealer`.
    */
   sendSessionTicket(now: number, options: SessionTicketOptions = {}): boolean {
     if (this.state !== 'connected') throw new TypeError('sendSessionTicket: the handshake is not complete');
     if (this.ticketSealer === undefined) throw new TypeError('sendSessionTicket: the server has no ticketSealer');
-    if (!this.clientAllowsTickets || this.clientAuth !== 'none') return false;
+    if (!this.clientAllowsTickets) return false;
     const lifetime = checkLifetime(options.lifetime ?? this.ticketLifetime, 'lifetime');
     const suite = this.suite!;
     const nonce = Uint8Array.of((this.ticketCount >> 8) & 0xff, this.ticketCount & 0xff);
@@ -589,6 +594,7 @@ export class TlsServer extends TlsEngine {
       serverName: this.serverName,
       applicationData: options.applicationData ?? EMPTY,
       earlyDataContext: options.earlyDataContext ?? EMPTY,
+      clientCertificates: this.peerChain ?? [],
     };
     const ticket = this.ticketSealer.seal(encodeTicketState(state));
     const extensions: Extension[] = maxEarlyData > 0 ? [{ type: ExtensionType.early_data, data: encodeMaxEarlyData(maxEarlyData) }] : [];

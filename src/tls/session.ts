@@ -30,9 +30,15 @@ export interface TicketState {
   readonly applicationData: Uint8Array;
   /** Opaque 0-RTT context (the QUIC layer's transport parameters that 0-RTT depends on). */
   readonly earlyDataContext: Uint8Array;
+  /**
+   * The certificate chain the client authenticated with (empty when it sent none): a resumed
+   * session keeps that identity, since a PSK handshake carries no certificates (RFC 8446 §4.6.1).
+   */
+  readonly clientCertificates: readonly Uint8Array[];
 }
 
-const TICKET_STATE_VERSION = 1;
+/** 2: client certificates added. Tickets of another version do not open (a full handshake follows). */
+const TICKET_STATE_VERSION = 2;
 
 function writeF64(w: ByteWriter, v: number): void {
   const b = new Uint8Array(8);
@@ -46,12 +52,16 @@ function readF64(r: ByteReader): number {
 }
 
 export function encodeTicketState(s: TicketState): Uint8Array {
-  const w = new ByteWriter(128 + s.applicationData.length + s.earlyDataContext.length);
+  let certBytes = 0;
+  for (const c of s.clientCertificates) certBytes += 3 + c.length;
+  const w = new ByteWriter(130 + s.applicationData.length + s.earlyDataContext.length + certBytes);
   w.u8(TICKET_STATE_VERSION).u16(s.cipherSuite).vector(1, s.psk);
   writeF64(w, s.issuedAt);
   w.u32(s.lifetime).u32(s.ageAdd).u32(s.maxEarlyData);
   w.vector(1, fromLatin1(s.alpn ?? '')).vector(2, fromLatin1(s.serverName ?? ''));
   w.vector(3, s.applicationData).vector(3, s.earlyDataContext);
+  w.u8(s.clientCertificates.length);
+  for (const c of s.clientCertificates) w.vector(3, c);
   return w.finish();
 }
 
@@ -70,6 +80,8 @@ export function decodeTicketState(b: Uint8Array): TicketState | undefined {
     const serverName = latin1(r.vector(2));
     const applicationData = r.vector(3).slice();
     const earlyDataContext = r.vector(3).slice();
+    const clientCertificates: Uint8Array[] = [];
+    for (let n = r.u8(); n > 0; n--) clientCertificates.push(r.vector(3).slice());
     r.done();
     return {
       cipherSuite,
@@ -82,6 +94,7 @@ export function decodeTicketState(b: Uint8Array): TicketState | undefined {
       serverName: serverName === '' ? undefined : serverName,
       applicationData,
       earlyDataContext,
+      clientCertificates,
     };
   } catch (e) {
     if (e instanceof QuicError) return undefined;

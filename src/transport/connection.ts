@@ -806,7 +806,7 @@ export class Connection implements RecoveryHost {
    * Server: sends another NewSessionTicket whose `applicationData` comes back in
    * `handshakeCompleted.resumptionData` when the client resumes with it (MsQuic's
    * ConnectionSendResumptionTicket). The automatic ticket at handshake completion carries none.
-   * False when the client cannot use a ticket (no psk_dhe_ke offered, or client authentication).
+   * False when the client cannot use a ticket (it offered no psk_dhe_ke).
    * Throws a TypeError on a client, before the handshake completed, while closing, or without a
    * ticket key.
    */

@@ -192,7 +192,7 @@ export class HandshakeDriver {
   /**
    * Server: issues one more NewSessionTicket, carrying `applicationData` back to this server
    * when the client resumes with it (`handshakeCompleted.resumptionData`). False when the
-   * client cannot use one (it offered no psk_dhe_ke, or gave a client certificate). Throws a TypeError
+   * client cannot use one (it offered no psk_dhe_ke). Throws a TypeError
    * when this is a client, the handshake is not complete, the connection is closing or the
    * server has no ticket key.
    */

@@ -130,6 +130,20 @@ describe('client certificates: cert / certfile / key / keyfile / password, and t
     expect((await quicEvent(untrusted.events, 'transport_shutdown'))[3]).toEqual({ status: 'cert_untrusted_root', error: 0x100 + 48 });
   });
 
+  it('a client that authenticated with a certificate resumes with its ticket, and the server still knows its certificate (QUICER.md §5.18)', async () => {
+    const f = await testPki();
+    const s = await server({ verify: 'verify_peer', cacertfile: f.cacertfile, server_resumption_level: 1 });
+    const first = await client(s.port, { certfile: f.clientCertfile, keyfile: f.clientKeyfile, quic_event_mask: 1 });
+    const ticket = (await quicEvent(first.events, 'nst_received'))[3] as Uint8Array;
+    const again = await client(s.port, { certfile: f.clientCertfile, keyfile: f.clientKeyfile, nst: ticket });
+    expect((await quicEvent(again.events, 'connected'))[3]).toMatchObject({ is_resumed: true });
+    await quicEvent(s.events, 'connected');
+    const [, , resumed, props] = await quicEvent(s.events, 'connected');
+    expect(resumed).toBe(s.conns[1]);
+    expect(props).toMatchObject({ is_resumed: true });
+    expect(der((quicer.peercert(s.conns[1]!) as ['ok', Uint8Array])[1])).toBe(der(f.client.certificate));
+  });
+
   it('a server without verify asks for no certificate: the client presents none', async () => {
     const f = await testPki();
     const s = await server();

@@ -173,20 +173,42 @@ describe('resumption with 0-RTT', () => {
     expect(psks[0]).not.toBe(psks[1]);
   });
 
-  it('no ticket is issued to a client without psk_dhe_ke, nor under client authentication; misuse is a TypeError', async () => {
+  it('sendSessionTicket before the handshake completed or without a ticketSealer is a TypeError', async () => {
     const pair = quicPair(id, { server: { ticketSealer: sealer } });
     expect(() => pair.server.sendSessionTicket(NOW)).toThrow(TypeError);
     const noSealer = quicPair(id);
     await noSealer.run();
     expect(() => noSealer.server.sendSessionTicket(NOW)).toThrow(/ticketSealer/);
+  });
+
+  it('under client authentication a ticket keeps the client\'s chain: resuming restores that identity, with no certificate exchanged', async () => {
     const c = await createTestPki({ now: NOW, hosts: ['client.test'] });
-    const auth = quicPair(id, {
-      client: { credentials: { certificateChain: c.chain, privateKey: c.leaf.privateKey } },
-      server: { ticketSealer: sealer, clientAuth: 'require', trustedCertificates: c.trusted },
-    });
-    await auth.run();
-    expect(pairMismatches(auth)).toEqual([]);
-    expect(auth.server.sendSessionTicket(NOW)).toBe(false);
+    const credentials = { certificateChain: c.chain, privateKey: c.leaf.privateKey };
+    const server: Partial<TlsServerConfig> = { ticketSealer: sealer, clientAuth: 'require', trustedCertificates: c.trusted };
+    const first = quicPair(id, { client: { credentials }, server }, NOW);
+    await first.run();
+    expect(pairMismatches(first)).toEqual([]);
+    expect(first.server.sendSessionTicket(NOW + 10)).toBe(true);
+    first.now = NOW + 20;
+    await first.run({}, false);
+    const session = first.last('client', 'sessionTicket')!.session;
+
+    const second = quicPair(id, { client: { session, credentials }, server }, NOW + 5000);
+    await second.run();
+    expect(pairMismatches(second)).toEqual([]);
+    const done = second.last('server', 'handshakeComplete')!;
+    expect(done.resumed).toBe(true);
+    expect(done.peerCertificates!.map(toHex)).toEqual(c.chain.map(toHex));
+    expect(second.serverEvents.some((e) => e.type === 'peerCertificates')).toBe(false); // nothing was sent or verified again
+
+    // A session that proved no identity does not satisfy a server that requires one: full handshake.
+    const anonymous = await firstSession();
+    const third = quicPair(id, { client: { session: anonymous, credentials }, server }, NOW + 5000);
+    await third.run();
+    expect(pairMismatches(third)).toEqual([]);
+    const full = third.last('server', 'handshakeComplete')!;
+    expect(full.resumed).toBe(false);
+    expect(full.peerCertificates!.map(toHex)).toEqual(c.chain.map(toHex));
   });
 });
 
@@ -217,6 +239,33 @@ describe('session and ticket encodings', () => {
             ticket: toHex(s.ticket),
             transportParameters: toHex(s.transportParameters),
           });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('ticket states round-trip, client certificates included', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          cipherSuite: fc.constantFrom(0x1301, 0x1302, 0x1303),
+          psk: arbBytes(32, 48),
+          issuedAt: fc.integer({ min: 0, max: 2 ** 45 }),
+          lifetime: fc.integer({ min: 0, max: 604800 }),
+          ageAdd: fc.integer({ min: 0, max: 0xffffffff }),
+          maxEarlyData: fc.integer({ min: 0, max: 0xffffffff }),
+          alpn: arbName,
+          serverName: arbName,
+          applicationData: arbBytes(0, 50),
+          earlyDataContext: arbBytes(0, 50),
+          clientCertificates: fc.array(arbBytes(1, 200), { maxLength: 3 }),
+        }),
+        (s) => {
+          const back = decodeTicketState(encodeTicketState(s))!;
+          expect(toHex(encodeTicketState(back))).toBe(toHex(encodeTicketState(s)));
+          expect(back.clientCertificates.map(toHex)).toEqual(s.clientCertificates.map(toHex));
+          expect({ ...back, psk: 0, applicationData: 0, earlyDataContext: 0, clientCertificates: 0 }).toEqual({ ...s, psk: 0, applicationData: 0, earlyDataContext: 0, clientCertificates: 0 });
         },
       ),
       { numRuns: 200 },
