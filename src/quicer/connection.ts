@@ -6,27 +6,16 @@
  * (QUICER.md §2a); every callback returns a `cb_ret()` (QUICER.md §2b, ./gen-server.ts).
  */
 import type { QuicConn } from './conn-handle.js';
-import { CallbackProcess, type CbRet, type MaybeAsync } from './gen-server.js';
+import { CallbackProcess, type CbRet, type GenServerCallbacks, type InitRet, type MaybeAsync } from './gen-server.js';
 import type { TransportShutdownProps } from './status.js';
 import type { QuicStrm } from './stream-handle.js';
-import { Process, runAs, self, type ExitReason } from './process.js';
+import { Process, runAs, self } from './process.js';
 import { asyncConnect, type ConnectOptions } from './quicer.js';
 import type { QuicListener } from './listener.js';
 import type { Registration } from './registration.js';
 import { checkStreamSendArgs, streamSendCall, type StreamCallbacks, type StreamSendResult } from './stream.js';
 
-/** Who made a call, for replying later with `reply(from, value)`. */
-export interface CallFrom {
-  /** The calling process. */
-  readonly process: Process;
-  /** The call's reference (what `Process.reply` answers). */
-  readonly ref: number;
-}
-
-/** Answers a call received in `handleCall` after the callback returned (gen_server:reply/2). */
-export function reply(from: CallFrom, value: unknown): void {
-  from.process.reply(from.ref, value);
-}
+export { reply, type CallFrom, type InitRet } from './gen-server.js';
 
 /** `new_conn` props (QUICER.md §2a): what the server knows of a client once its ClientHello was accepted. */
 export interface NewConnProps {
@@ -88,20 +77,13 @@ export interface DgramStateProps {
   dgram_max_len: number;
 }
 
-/** What `init` may return: `['ok', S]` (optionally with a timeout/continue like gen_server), `['stop', reason]` or `'ignore'`. */
-export type InitRet<S> =
-  | readonly ['ok', S]
-  | readonly ['ok', S, 'hibernate' | number | readonly ['continue', unknown]]
-  | readonly ['stop', ExitReason]
-  | 'ignore';
-
 /**
  * A `quicer_connection` callback module. Only `init` is required; a callback left out keeps
  * the state as it is (quicer would crash on some of them; purequic does not). Every callback
  * runs in the connection process, one at a time (an async callback is awaited before the
  * next message), and returns a `cb_ret()` (see `CbRet`).
  */
-export interface ConnectionCallbacks<S = unknown> {
+export interface ConnectionCallbacks<S = unknown> extends GenServerCallbacks<S> {
   /**
    * quicer `init/1`. Client: runs after the connect started, before any event, with
    * `connOpts` plus `stream_opts` and `conn`. Server acceptor: runs when the first connection
@@ -138,16 +120,6 @@ export interface ConnectionCallbacks<S = unknown> {
   dgramRecv?(conn: QuicConn, data: Uint8Array, flags: number, state: S): MaybeAsync<CbRet<S>>;
   /** quicer `dgram_state_changed/3`: after the handshake, and whenever the largest datagram that fits changes. */
   dgramStateChanged?(conn: QuicConn, props: DgramStateProps, state: S): MaybeAsync<CbRet<S>>;
-  /** quicer `handle_call/3`: a call other than the built-ins; reply with `['reply', R, S]` or later with `reply(from, R)`. */
-  handleCall?(request: unknown, from: CallFrom, state: S): MaybeAsync<CbRet<S>>;
-  /** gen_server `handle_cast/2`. */
-  handleCast?(request: unknown, state: S): MaybeAsync<CbRet<S>>;
-  /** quicer `handle_info/2`: any other message (stream messages, `EXIT`s of linked processes, `'timeout'`). */
-  handleInfo?(info: unknown, state: S): MaybeAsync<CbRet<S>>;
-  /** quicer `handle_continue/2`: after a callback returned `[['continue', C], S]`. */
-  handleContinue?(cont: unknown, state: S): MaybeAsync<CbRet<S>>;
-  /** gen_server `terminate/2`: the process is ending with `reason` (its connection is then shut down with application error 0). */
-  terminate?(reason: ExitReason, state: S): void;
 }
 
 /** Events quicer dispatches even when their handle is not (yet) the state's `conn`. */
@@ -162,8 +134,10 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
   /** For an acceptor: what to do on new_conn (deferred init), set by the acceptor machinery. */
   onNewConn: ((conn: QuicConn, props: NewConnProps) => MaybeAsync<void>) | undefined;
 
-  constructor(readonly callbacks: ConnectionCallbacks<S>) {
-    super(undefined);
+  declare readonly callbacks: ConnectionCallbacks<S>;
+
+  constructor(callbacks: ConnectionCallbacks<S>) {
+    super(undefined, callbacks as GenServerCallbacks<S | undefined>);
     this.trapExit = true; // as quicer_connection does
   }
 
@@ -190,29 +164,12 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
       return ['error', e];
     }
     this.initialized = true;
-    if (r === 'ignore') {
-      this.exit('normal');
-      return ['error', 'ignore'];
-    }
-    if (Array.isArray(r) && r[0] === 'ok') {
-      this.state = r[1] as S;
-      if (r.length === 3) {
-        const extra = r[2];
-        if (typeof extra === 'number') this.armIdleTimeout(extra);
-        else if (Array.isArray(extra) && extra[0] === 'continue') this.sendFirst(['$init_continue', extra[1]]);
-      }
-      return ['ok'];
-    }
-    if (Array.isArray(r) && r[0] === 'stop') {
-      this.exit(r[1]);
-      return ['error', r[1]];
-    }
-    const err = new TypeError(`init returned ${String(r)}, expected ['ok', State], ['stop', Reason] or 'ignore'`);
-    this.exit(err);
-    return ['error', err];
+    const taken = this.takeInitResult(r as InitRet<S | undefined>);
+    if (taken[0] === 'error') this.exit(taken[1] === 'ignore' ? 'normal' : taken[1]);
+    return taken;
   }
 
-  protected dispatchCall(request: unknown, ref: number): MaybeAsync<CbRet<S | undefined>> {
+  protected override dispatchCall(request: unknown, ref: number): MaybeAsync<CbRet<S | undefined>> {
     const s = this.state;
     if (request === 'get_cb_state') return ['reply', s, s];
     if (request === 'get_handle') return ['reply', this.conn, s];
@@ -226,28 +183,13 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
       const [, cbs, data, flags, opts] = request as [string, StreamCallbacks<unknown>, Uint8Array, number, Record<string, unknown>];
       return streamSendCall(this, this.conn, cbs, data, flags, opts).then((r) => ['reply', r, this.state] as const);
     }
-    const cb = this.callbacks.handleCall;
-    if (cb === undefined) return ['reply', ['error', 'not_implemented'], s];
-    return cb.call(this.callbacks, request, { process: this, ref }, s as S) as MaybeAsync<CbRet<S | undefined>>;
-  }
-
-  protected override dispatchCast(request: unknown): MaybeAsync<CbRet<S | undefined> | undefined> {
-    const cb = this.callbacks.handleCast;
-    if (cb === undefined) return undefined;
-    return cb.call(this.callbacks, request, this.state as S) as MaybeAsync<CbRet<S | undefined>>;
-  }
-
-  protected dispatchContinue(cont: unknown): MaybeAsync<CbRet<S | undefined>> {
-    const cb = this.callbacks.handleContinue;
-    if (cb === undefined) return ['ok', this.state];
-    return cb.call(this.callbacks, cont, this.state as S) as MaybeAsync<CbRet<S | undefined>>;
+    return super.dispatchCall(request, ref);
   }
 
   protected dispatch(msg: unknown): MaybeAsync<CbRet<S | undefined> | undefined> {
     const cbs = this.callbacks;
     const s = this.state as S;
     if (Array.isArray(msg)) {
-      if (msg[0] === '$init_continue') return this.dispatchContinue(msg[1]);
       if (msg[0] === 'quic' && msg.length === 4) {
         const [, ev, h, props] = msg as [string, unknown, unknown, unknown];
         if (typeof ev === 'string') {
@@ -263,7 +205,7 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
         }
       }
     }
-    return cbs.handleInfo ? (cbs.handleInfo.call(cbs, msg, s) as CbRet<S | undefined>) : undefined;
+    return this.dispatchInfo(msg);
   }
 
   /** A connection event for its callback; null when there is no callback for it (then handleInfo). */
@@ -300,15 +242,6 @@ export class ConnectionProcess<S = unknown> extends CallbackProcess<S | undefine
       return undefined;
     }
     return r as CbRet<S | undefined>;
-  }
-
-  protected override onExit(reason: ExitReason): void {
-    super.onExit(reason);
-    try {
-      this.callbacks.terminate?.(reason, this.state as S);
-    } catch {
-      // terminate's own failure does not change the exit reason.
-    }
   }
 
 }

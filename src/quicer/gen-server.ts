@@ -34,6 +34,46 @@ export type CbRet<S> =
 /** A `cb_ret()` or a promise of one (async callbacks are awaited; the process stays serial). */
 export type MaybeAsync<T> = T | Promise<T>;
 
+/** Who made a call (the `from` of `handleCall`): answer later with `reply(from, value)`. */
+export interface CallFrom {
+  /** The calling process. */
+  readonly process: Process;
+  /** The call's reference (what `Process.reply` answers). */
+  readonly ref: number;
+}
+
+/** Answers a call received in `handleCall` after the callback returned (gen_server:reply/2). */
+export function reply(from: CallFrom, value: unknown): void {
+  from.process.reply(from.ref, value);
+}
+
+/** What `init` may return: `['ok', S]` (optionally with a timeout/continue like gen_server), `['stop', reason]` or `'ignore'`. */
+export type InitRet<S> =
+  | readonly ['ok', S]
+  | readonly ['ok', S, 'hibernate' | number | readonly ['continue', unknown]]
+  | readonly ['stop', ExitReason]
+  | 'ignore';
+
+/** The gen_server callbacks every quicer behaviour has (each optional). */
+export interface GenServerCallbacks<S> {
+  /** quicer `handle_call/3`: a call other than the built-ins; reply with `['reply', R, S]` or later with `reply(from, R)`. */
+  handleCall?(request: unknown, from: CallFrom, state: S): MaybeAsync<CbRet<S>>;
+  /** gen_server `handle_cast/2`. */
+  handleCast?(request: unknown, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `handle_info/2`: any other message (`EXIT`s of linked processes, `'timeout'`, messages of handles the process does not own). */
+  handleInfo?(info: unknown, state: S): MaybeAsync<CbRet<S>>;
+  /** quicer `handle_continue/2`: after a callback returned `[['continue', C], S]` (or `init` a continue). */
+  handleContinue?(cont: unknown, state: S): MaybeAsync<CbRet<S>>;
+  /**
+   * gen_server `terminate/2`: the process is ending with `reason`; what it owns goes with it (a
+   * connection is shut down, a stream aborted both ways, with application error 0).
+   */
+  terminate?(reason: ExitReason, state: S): void;
+}
+
+/** The message that runs `handleContinue` for `init`'s `['ok', S, ['continue', C]]` before anything else. */
+const INIT_CONTINUE = Symbol('init_continue');
+
 /** Thrown inside a process when a callback returns something that is not a `cb_ret()`. */
 export class BadReturnError extends Error {
   override readonly name = 'BadReturnError';
@@ -66,7 +106,9 @@ export function setCallbackErrorLogger(logger: CallbackErrorLogger | undefined):
 
 /**
  * A process whose messages go to callbacks and whose callbacks return `cb_ret()` values.
- * Subclasses implement the message → callback routing in `dispatch`.
+ * Calls, casts, continues and `terminate` go to the gen_server callbacks; subclasses route
+ * their own messages in `dispatch` (giving the rest to `dispatchInfo`) and may answer
+ * built-in calls in `dispatchCall` before `handleCall`.
  */
 export abstract class CallbackProcess<S> extends Process {
   /** The callback state: what the last `cb_ret()` carried (`get_cb_state` returns it). */
@@ -77,20 +119,61 @@ export abstract class CallbackProcess<S> extends Process {
   /** Errors reported through `['error', reason, S]` returns (most recent last). */
   readonly reportedErrors: unknown[] = [];
 
-  constructor(initial: S) {
+  constructor(
+    initial: S,
+    /** The callback module. */
+    readonly callbacks: GenServerCallbacks<S>,
+  ) {
     super();
     this.state = initial;
   }
 
-  /** Routes a message other than a call to a callback; returns its `cb_ret()`. */
+  /** Routes a message other than a call or cast to a callback; returns its `cb_ret()`. */
   protected abstract dispatch(msg: unknown): MaybeAsync<CbRet<S> | undefined>;
-  /** `handleCall(request, from, state)`. */
-  protected abstract dispatchCall(request: unknown, ref: number): MaybeAsync<CbRet<S>>;
-  /** `handleContinue(continue, state)`. */
-  protected abstract dispatchContinue(cont: unknown): MaybeAsync<CbRet<S>>;
-  /** `handleCast(request, state)`. Default: the message `['$cast', request]` goes to `dispatch`. */
+
+  /** `handleCall(request, from, state)`; without one the caller gets `['error', 'not_implemented']`. */
+  protected dispatchCall(request: unknown, ref: number): MaybeAsync<CbRet<S>> {
+    const cb = this.callbacks.handleCall;
+    if (cb === undefined) return ['reply', ['error', 'not_implemented'], this.state];
+    return cb.call(this.callbacks, request, { process: this, ref }, this.state);
+  }
+
+  /** `handleCast(request, state)`; ignored without one. */
   protected dispatchCast(request: unknown): MaybeAsync<CbRet<S> | undefined> {
-    return this.dispatch(['$cast', request]);
+    const cb = this.callbacks.handleCast;
+    return cb === undefined ? undefined : cb.call(this.callbacks, request, this.state);
+  }
+
+  /** `handleContinue(continue, state)`; the state is kept without one. */
+  protected dispatchContinue(cont: unknown): MaybeAsync<CbRet<S>> {
+    const cb = this.callbacks.handleContinue;
+    return cb === undefined ? ['ok', this.state] : cb.call(this.callbacks, cont, this.state);
+  }
+
+  /** `handleInfo(msg, state)`; ignored without one. */
+  protected dispatchInfo(msg: unknown): MaybeAsync<CbRet<S> | undefined> {
+    const cb = this.callbacks.handleInfo;
+    return cb === undefined ? undefined : cb.call(this.callbacks, msg, this.state);
+  }
+
+  /**
+   * Takes `init`'s result: its state, and a timeout or continue as gen_server's init does
+   * (the continue runs before any queued message); an error term when init declined
+   * (`['stop', R]` → R, `'ignore'`) or returned something else (a TypeError).
+   */
+  protected takeInitResult(r: InitRet<S>): readonly ['ok'] | readonly ['error', unknown] {
+    if (r === 'ignore') return ['error', 'ignore'];
+    if (Array.isArray(r) && r[0] === 'ok') {
+      this.state = r[1] as S;
+      if (r.length === 3) {
+        const extra = r[2];
+        if (typeof extra === 'number') this.armIdleTimeout(extra);
+        else if (Array.isArray(extra) && extra[0] === 'continue') this.sendFirst([INIT_CONTINUE, extra[1]]);
+      }
+      return ['ok'];
+    }
+    if (Array.isArray(r) && r[0] === 'stop') return ['error', r[1]];
+    return ['error', new TypeError(`init returned ${String(r)}, expected ['ok', State], ['stop', Reason] or 'ignore'`)];
   }
 
   /** Called for `['error', reason, S]` returns: the error is kept in `reportedErrors` and logged (see `setCallbackErrorLogger`). */
@@ -131,6 +214,7 @@ export abstract class CallbackProcess<S> extends Process {
       return this.settle(this.dispatchCall(msg[2], ref), 'handleCall', ref);
     }
     if (Array.isArray(msg) && msg[0] === '$cast' && msg.length === 2) return this.settle(this.dispatchCast(msg[1]), 'handleCast', undefined);
+    if (Array.isArray(msg) && msg[0] === INIT_CONTINUE && msg.length === 2) return this.settle(this.dispatchContinue(msg[1]), 'handleContinue', undefined);
     return this.settle(this.dispatch(msg), 'callback', undefined);
   }
 
@@ -204,9 +288,14 @@ export abstract class CallbackProcess<S> extends Process {
     }, ms);
   }
 
-  protected override onExit(_reason: ExitReason): void {
+  protected override onExit(reason: ExitReason): void {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
+    try {
+      this.callbacks.terminate?.(reason, this.state);
+    } catch {
+      // terminate's own failure does not change the exit reason.
+    }
   }
 
   /** The call currently being handled (for callbacks that reply later through `reply`). */

@@ -3,11 +3,11 @@
  * listen / accept / handshake on the server side, and connection shutdown.
  */
 import { isIP } from 'node:net';
-import { QuicConn, ConnShutdownFlag } from './conn-handle.js';
+import { QuicConn } from './conn-handle.js';
 import { QuicListener, type ListenOn } from './listener.js';
 import { parseLocalAddress, validateConnOpts, type ConnOptions } from './options.js';
 import type { QuicEndpoint } from '../endpoint/udp-endpoint.js';
-import { Inbox, ownerOf, self, sleep, type Process } from './process.js';
+import { Inbox, ownerOf, sleep, type Process } from './process.js';
 import { globalRegistration, type Registration } from './registration.js';
 import { clientTls } from './tls-config.js';
 import type { TransportShutdownProps } from './status.js';

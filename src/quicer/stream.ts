@@ -14,10 +14,10 @@
  * every data message is its own call, as it arrived.
  */
 import type { QuicConn } from './conn-handle.js';
-import type { CallFrom, InitRet, NewStreamProps } from './connection.js';
-import { CallbackProcess, type CbRet, type MaybeAsync } from './gen-server.js';
+import type { NewStreamProps } from './connection.js';
+import { CallbackProcess, type CbRet, type GenServerCallbacks, type InitRet, type MaybeAsync } from './gen-server.js';
 import { validateStreamOpts } from './options.js';
-import { CallError, runAs, self, type ExitReason, type Process } from './process.js';
+import { CallError, runAs, self, type Process } from './process.js';
 import { asyncAcceptStream, asyncSend, startStream, type AsyncSendResult } from './quicer-streams.js';
 import { SendFlag, StreamOpenFlag, type QuicStrm, type RecvDataProps, type StartCompletedProps, type StreamClosedProps } from './stream-handle.js';
 
@@ -43,7 +43,7 @@ export type NewStreamRet<S> = CbRet<S> | readonly ['error', unknown];
  * as it is, except `streamClosed`, whose absence stops the process normally once the stream
  * is closed (quicer's examples return `['stop', 'normal', S]` there).
  */
-export interface StreamCallbacks<S = unknown> {
+export interface StreamCallbacks<S = unknown> extends GenServerCallbacks<S> {
   /**
    * Stream acceptors only (no `is_local`): runs when the process starts, with the stream
    * options plus `conn`. Its state is the state until a stream arrives (`newStream` then
@@ -76,16 +76,6 @@ export interface StreamCallbacks<S = unknown> {
   passive?(stream: QuicStrm, props: undefined, state: S): MaybeAsync<CbRet<S>>;
   /** quicer `handle_stream_data/4`: received bytes with `{absolute_offset, len, flags}` (flags bit 2: FIN). */
   handleStreamData?(stream: QuicStrm, data: Uint8Array, props: RecvDataProps, state: S): MaybeAsync<CbRet<S>>;
-  /** Calls other than the built-in `['send', data, flags]`. */
-  handleCall?(request: unknown, from: CallFrom, state: S): MaybeAsync<CbRet<S>>;
-  /** gen_server `handle_cast/2`: `process.cast(request)`. */
-  handleCast?(request: unknown, state: S): MaybeAsync<CbRet<S>>;
-  /** Any other message (`EXIT` of linked processes, `'timeout'`, messages of other streams…). */
-  handleInfo?(info: unknown, state: S): MaybeAsync<CbRet<S>>;
-  /** quicer `handle_continue/2`: after a callback returned `[['continue', C], S]`. */
-  handleContinue?(cont: unknown, state: S): MaybeAsync<CbRet<S>>;
-  /** gen_server `terminate/2`: the process is ending with `reason` (its stream is then aborted both ways with error 0 unless closed). */
-  terminate?(reason: ExitReason, state: S): void;
 }
 
 /** Stream event → callback taking `(stream, props, state)`. */
@@ -99,9 +89,6 @@ const CALLBACK_OF_EVENT: Record<string, keyof StreamCallbacks> = {
   stream_closed: 'streamClosed',
   passive: 'passive',
 };
-
-/** The message that runs `handleContinue` for `init`'s `['ok', S, ['continue', C]]` before anything else. */
-const INIT_CONTINUE = Symbol('init_continue');
 
 type AnyCallback = (...args: unknown[]) => MaybeAsync<CbRet<unknown> | undefined>;
 
@@ -126,18 +113,20 @@ export class StreamProcess<S = unknown> extends CallbackProcess<S | undefined> {
   /** Merge contiguous queued data into one `handleStreamData` (quicer's fpbuffer; off with `disable_fpbuffer`). */
   private readonly fpbuffer: boolean;
 
+  declare readonly callbacks: StreamCallbacks<S>;
+
   constructor(
-    readonly callbacks: StreamCallbacks<S>,
+    callbacks: StreamCallbacks<S>,
     readonly conn: QuicConn,
     readonly streamOpts: Record<string, unknown>,
     readonly isLocal: boolean,
   ) {
-    super(undefined);
+    super(undefined, callbacks as GenServerCallbacks<S | undefined>);
     this.trapExit = true;
     this.fpbuffer = !validateStreamOpts(streamOpts).disableFpbuffer;
   }
 
-  protected dispatchCall(request: unknown, ref: number): MaybeAsync<CbRet<S | undefined>> {
+  protected override dispatchCall(request: unknown, ref: number): MaybeAsync<CbRet<S | undefined>> {
     const s = this.state;
     if (Array.isArray(request) && request[0] === 'send' && request.length === 3) {
       // quicer_stream:send/3: async_send from the stream process, so send_complete comes here.
@@ -145,26 +134,11 @@ export class StreamProcess<S = unknown> extends CallbackProcess<S | undefined> {
       const r: AsyncSendResult | readonly ['error', 'badarg'] = stream === undefined ? ['error', 'badarg'] : asyncSend(stream, request[1] as Uint8Array, request[2] as number, this);
       return ['reply', r, s];
     }
-    const cb = this.callbacks.handleCall;
-    if (cb === undefined) return ['reply', ['error', 'not_implemented'], s];
-    return cb.call(this.callbacks, request, { process: this, ref }, s as S) as MaybeAsync<CbRet<S | undefined>>;
-  }
-
-  protected override dispatchCast(request: unknown): MaybeAsync<CbRet<S | undefined> | undefined> {
-    const cb = this.callbacks.handleCast;
-    if (cb === undefined) return undefined;
-    return cb.call(this.callbacks, request, this.state as S) as MaybeAsync<CbRet<S | undefined>>;
-  }
-
-  protected dispatchContinue(cont: unknown): MaybeAsync<CbRet<S | undefined>> {
-    const cb = this.callbacks.handleContinue;
-    if (cb === undefined) return ['ok', this.state];
-    return cb.call(this.callbacks, cont, this.state as S) as MaybeAsync<CbRet<S | undefined>>;
+    return super.dispatchCall(request, ref);
   }
 
   protected dispatch(msg: unknown): MaybeAsync<CbRet<S | undefined> | undefined> {
     if (Array.isArray(msg)) {
-      if (msg[0] === INIT_CONTINUE && msg.length === 2) return this.dispatchContinue(msg[1]);
       if (msg[0] === 'stream_owner_handoff' && msg.length === 3 && this.handoffFrom !== undefined && msg[1] === this.stream) {
         return this.handoffArrived(msg[2]);
       }
@@ -177,12 +151,7 @@ export class StreamProcess<S = unknown> extends CallbackProcess<S | undefined> {
         if (r !== null) return r;
       }
     }
-    return this.info(msg);
-  }
-
-  private info(msg: unknown): MaybeAsync<CbRet<S | undefined> | undefined> {
-    const cb = this.callbacks.handleInfo;
-    return cb ? (cb.call(this.callbacks, msg, this.state as S) as MaybeAsync<CbRet<S | undefined>>) : undefined;
+    return this.dispatchInfo(msg);
   }
 
   /** A `['quic', …]` message; null when it is not about this process's stream (then handleInfo). */
@@ -267,18 +236,7 @@ export class StreamProcess<S = unknown> extends CallbackProcess<S | undefined> {
    * init does; an error term when init declined.
    */
   applyInit(r: InitRet<S>): readonly ['ok'] | readonly ['error', unknown] {
-    if (r === 'ignore') return ['error', 'ignore'];
-    if (Array.isArray(r) && r[0] === 'ok') {
-      this.state = r[1] as S;
-      if (r.length === 3) {
-        const extra = r[2];
-        if (typeof extra === 'number') this.armIdleTimeout(extra);
-        else if (Array.isArray(extra) && extra[0] === 'continue') this.sendFirst([INIT_CONTINUE, extra[1]]);
-      }
-      return ['ok'];
-    }
-    if (Array.isArray(r) && r[0] === 'stop') return ['error', r[1]];
-    return ['error', new TypeError(`init returned ${String(r)}, expected ['ok', State], ['stop', Reason] or 'ignore'`)];
+    return this.takeInitResult(r as InitRet<S | undefined>);
   }
 
   /** @internal Waits for the stream from `owner` (startLinkHandoff). */
@@ -286,14 +244,6 @@ export class StreamProcess<S = unknown> extends CallbackProcess<S | undefined> {
     this.handoffFrom = { owner, ref: this.monitor(owner) };
   }
 
-  protected override onExit(reason: ExitReason): void {
-    super.onExit(reason);
-    try {
-      this.callbacks.terminate?.(reason, this.state as S);
-    } catch {
-      // terminate's own failure does not change the exit reason.
-    }
-  }
 }
 
 /** Options for starting a stream process. */
