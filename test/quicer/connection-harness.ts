@@ -165,6 +165,8 @@ export class UdpRelay {
   toServer = 0;
   toClient = 0;
   dropToServer = false;
+  /** performance.now() of the last datagram relayed either way. */
+  private lastActivity = performance.now();
   private client: { address: string; port: number } | undefined;
   private constructor(
     private readonly inside: Socket,
@@ -175,6 +177,7 @@ export class UdpRelay {
       this.client = { address: rinfo.address, port: rinfo.port };
       if (this.dropToServer) return;
       this.toServer++;
+      this.lastActivity = performance.now();
       this.outside.send(msg, this.serverPort, '127.0.0.1');
     });
     this.listen(outside);
@@ -208,8 +211,18 @@ export class UdpRelay {
     s.on('message', (msg) => {
       if (s !== this.outside || this.client === undefined) return;
       this.toClient++;
+      this.lastActivity = performance.now();
       this.inside.send(msg, this.client.port, this.client.address);
     });
+  }
+
+  /**
+   * Resolves once no datagram crossed for `quietMs` (acknowledgments, path MTU probes and
+   * their answers have settled), or after `maxMs` at the latest.
+   */
+  async quiet(quietMs = 50, maxMs = 3000): Promise<void> {
+    const end = performance.now() + maxMs;
+    while (performance.now() < end && performance.now() - this.lastActivity < quietMs) await sleep(10);
   }
 
   async close(): Promise<void> {

@@ -143,7 +143,7 @@ describe('closes', () => {
     const { inbox: cin } = await startClient(relay.port);
     const [, conn] = await next(cin, 'connected');
     await next(sin, 'connected');
-    await sleep(60); // let ACKs and HANDSHAKE_DONE settle
+    await relay.quiet(); // ACKs, HANDSHAKE_DONE and path MTU probes settle first
     const before = relay.toServer;
     expect(await quicer.shutdownConnection(conn as QuicConn, ConnShutdownFlag.SILENT, 7)).toEqual(['ok']);
     expect((await next(cin, 'closed'))[2]).toMatchObject({ is_app_closing: true, is_peer_acked: false });
@@ -156,7 +156,7 @@ describe('closes', () => {
     const { inbox: cin2 } = await startClient(relay2.port);
     const [, conn2] = await next(cin2, 'connected');
     await next(sin, 'connected');
-    await sleep(60);
+    await relay2.quiet();
     const before2 = relay2.toServer;
     await quicer.shutdownConnection(conn2 as QuicConn, ConnShutdownFlag.NONE, 7);
     expect((await next(sin, 'shutdown'))[2]).toBe(7n);
