@@ -4,31 +4,17 @@
  * stream counters, the custom_verify toggle, stream active / priority / stream_id, and the
  * error terms for bad or unsupported options.
  */
-import { describe, it, expect, afterAll, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import * as quicer from '../../src/quicer/quicer.js';
 import { Inbox } from '../../src/quicer/process.js';
 import type { QuicConn } from '../../src/quicer/conn-handle.js';
 import type { QuicStrm } from '../../src/quicer/stream-handle.js';
 import { SETTINGS_REPORT_KEYS } from '../../src/quicer/options.js';
-import { closeClient, connectClient, delay, quicEvent, removePki, startServer, testPki, type TestServer } from './options-harness.js';
+import { delay, quicEvent, testPki, perTest } from './options-harness.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-afterAll(removePki);
+const { cleanup, server, client } = perTest();
 
-async function server(lopts: Record<string, unknown> = {}, o: { onNewConn?: (c: QuicConn) => void } = {}): Promise<TestServer> {
-  const s = await startServer(lopts, o);
-  cleanup.push(() => s.close());
-  return s;
-}
 
-async function client(port: number, opts: Record<string, unknown> = {}): Promise<{ conn: QuicConn; events: Inbox }> {
-  const c = await connectClient(port, opts);
-  cleanup.push(() => closeClient(c));
-  return c;
-}
 
 async function attempt(port: number, opts: Record<string, unknown>): Promise<{ conn: QuicConn; events: Inbox }> {
   const events = new Inbox();

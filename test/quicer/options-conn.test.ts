@@ -4,31 +4,17 @@
  * quic_event_mask (bits 1 and 2), local_address, max_operations_per_drain, and the three keys
  * kept for their callbacks: nst + server_resumption_level (resumption), datagram_receive_enabled.
  */
-import { describe, it, expect, afterAll, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { createSocket } from 'node:dgram';
 import * as quicer from '../../src/quicer/quicer.js';
 import { Inbox } from '../../src/quicer/process.js';
 import { QuicConnection, type ConnectionCallbacks, type ConnectionProcess } from '../../src/quicer/connection.js';
 import type { QuicConn } from '../../src/quicer/conn-handle.js';
-import { closeClient, connectClient, delay, quicEvent, removePki, startServer, type TestServer } from './options-harness.js';
+import { delay, quicEvent, perTest } from './options-harness.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-afterAll(removePki);
+const { cleanup, server, client } = perTest();
 
-async function server(lopts: Record<string, unknown> = {}, acceptor = true): Promise<TestServer> {
-  const s = await startServer(lopts, { acceptor });
-  cleanup.push(() => s.close());
-  return s;
-}
 
-async function client(port: number, opts: Record<string, unknown> = {}): Promise<{ conn: QuicConn; events: Inbox }> {
-  const c = await connectClient(port, opts);
-  cleanup.push(() => closeClient(c));
-  return c;
-}
 
 /** A UDP port that was free a moment ago. */
 async function freePort(): Promise<number> {
@@ -43,7 +29,7 @@ const has = (inbox: Inbox, event: string) => inbox.pending.some((m) => Array.isA
 
 describe('conn_callback', () => {
   it("is the callback module of a listener's acceptors: its init and newConn run for a client connection", async () => {
-    const s = await server({}, false);
+    const s = await server({}, { acceptor: false });
     const seen = new Inbox();
     cleanup.push(async () => seen.exit('normal'));
     const module: ConnectionCallbacks<{ n: number }> = {

@@ -7,37 +7,18 @@
  * local_peer_unidi_stream_count, initial_window_packets, send_idle_timeout_ms, pacing_enabled,
  * send_buffering_enabled, congestion_control_algorithm.
  */
-import { describe, it, expect, afterAll, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import * as quicer from '../../src/quicer/quicer.js';
 import type { Inbox } from '../../src/quicer/process.js';
 import type { QuicConn } from '../../src/quicer/conn-handle.js';
 import type { QuicStrm } from '../../src/quicer/stream-handle.js';
 import { CubicController } from '../../src/congestion/cubic.js';
-import { UdpRelay, closeClient, connectClient, delay, quicEvent, removePki, startServer, type TestServer } from './options-harness.js';
+import { UdpRelay, delay, quicEvent, type TestServer, perTest } from './options-harness.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-afterAll(removePki);
+const { server, client, relayTo } = perTest();
 
-async function server(lopts: Record<string, unknown> = {}, echo = true): Promise<TestServer> {
-  const s = await startServer(lopts, { echo });
-  cleanup.push(() => s.close());
-  return s;
-}
 
-async function relayTo(port: number): Promise<UdpRelay> {
-  const r = await UdpRelay.create(port);
-  cleanup.push(() => r.close());
-  return r;
-}
 
-async function client(port: number, opts: Record<string, unknown> = {}): Promise<{ conn: QuicConn; events: Inbox }> {
-  const c = await connectClient(port, opts);
-  cleanup.push(() => closeClient(c));
-  return c;
-}
 
 function stream(conn: QuicConn, owner: Inbox, opts: Record<string, unknown> = {}): QuicStrm {
   const r = quicer.startStream(conn, opts, owner);
@@ -58,7 +39,7 @@ async function serverStream(s: TestServer): Promise<QuicStrm> {
 
 describe('receive windows', () => {
   it('stream_recv_window_default is the per-stream window the peer sees, and it cannot send more until we read', async () => {
-    const s = await server({ stream_recv_window_default: 16384 }, false);
+    const s = await server({ stream_recv_window_default: 16384 }, { echo: false });
     const c = await client(s.port, { stream_recv_window_default: 8192 });
     const tp = c.conn.ec!.conn.peerParams!;
     expect([tp.initialMaxStreamDataBidiLocal, tp.initialMaxStreamDataBidiRemote, tp.initialMaxStreamDataUni]).toEqual([16384, 16384, 16384]);
@@ -74,7 +55,7 @@ describe('receive windows', () => {
   });
 
   it('conn_flow_control_window is initial_max_data: all streams together stay within it until we read', async () => {
-    const s = await server({ conn_flow_control_window: 20_000, peer_bidi_stream_count: 10 }, false);
+    const s = await server({ conn_flow_control_window: 20_000, peer_bidi_stream_count: 10 }, { echo: false });
     const c = await client(s.port, { conn_flow_control_window: 123_456 });
     expect(c.conn.ec!.conn.peerParams!.initialMaxData).toBe(20_000);
     expect(s.conns[0]!.ec!.conn.peerParams!.initialMaxData).toBe(123_456);
@@ -90,7 +71,7 @@ describe('receive windows', () => {
   });
 
   it('stream_recv_buffer_default is validated and reported, and changes nothing on the wire', async () => {
-    const s = await server({}, false);
+    const s = await server({}, { echo: false });
     const a = await client(s.port, { stream_recv_buffer_default: 1 << 20 });
     const b = await client(s.port);
     expect(quicer.getopt(a.conn, 'settings')).toMatchObject(['ok', { stream_recv_buffer_default: 1 << 20 }]);
@@ -107,7 +88,7 @@ describe('receive windows', () => {
 
 describe('stream counts', () => {
   it('peer_bidi_stream_count / peer_unidi_stream_count: the peer may open that many; the next waits for MAX_STREAMS', async () => {
-    const s = await server({ peer_bidi_stream_count: 2, peer_unidi_stream_count: 1 }, false);
+    const s = await server({ peer_bidi_stream_count: 2, peer_unidi_stream_count: 1 }, { echo: false });
     const c = await client(s.port, { peer_bidi_stream_count: 3, peer_unidi_stream_count: 4 });
     expect(c.conn.ec!.conn.peerParams!.initialMaxStreamsBidi).toBe(2);
     expect(c.conn.ec!.conn.peerParams!.initialMaxStreamsUni).toBe(1);
@@ -131,7 +112,7 @@ describe('stream counts', () => {
   });
 
   it("quicer's client default lets the server open one stream of each kind; MsQuic's server default none", async () => {
-    const s = await server({}, false);
+    const s = await server({}, { echo: false });
     const c = await client(s.port);
     expect(quicer.getopt(s.conns[0]!, 'local_bidi_stream_count')).toEqual(['ok', 1]);
     expect(quicer.getopt(s.conns[0]!, 'local_unidi_stream_count')).toEqual(['ok', 1]);
@@ -143,7 +124,7 @@ describe('stream counts', () => {
   });
 
   it('raising peer_bidi_stream_count at runtime sends MAX_STREAMS: the peer gets streams_available and its waiting stream starts', async () => {
-    const s = await server({ peer_bidi_stream_count: 1 }, false);
+    const s = await server({ peer_bidi_stream_count: 1 }, { echo: false });
     const c = await client(s.port);
     // Right after the handshake: one bidirectional stream allowed.
     expect((await quicEvent(c.events, 'streams_available'))[3]).toEqual({ bidi_streams: 1, unidi_streams: 0 });

@@ -4,6 +4,7 @@
  * observers — a relay that forwards and records every datagram (direction, time, size), and a
  * black hole that records what reaches it and answers nothing.
  */
+import { afterAll, afterEach } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -272,4 +273,31 @@ export class BlackHole {
 /** Resolves after `ms`. */
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Servers, clients and relays for the tests of one file, each closed after the test that
+ * started it (and the PKI files after the file). Call once at the top of a test file.
+ */
+export function perTest(): {
+  cleanup: Array<() => Promise<void>>;
+  server: (lopts?: Record<string, unknown>, o?: Parameters<typeof startServer>[1]) => Promise<TestServer>;
+  client: (port: number, opts?: Record<string, unknown>) => Promise<{ conn: QuicConn; events: Inbox }>;
+  relayTo: (port: number) => Promise<UdpRelay>;
+} {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+  afterAll(removePki);
+  const later = <T>(v: T, close: (v: T) => Promise<void>): T => {
+    cleanup.push(() => close(v));
+    return v;
+  };
+  return {
+    cleanup,
+    server: async (lopts = {}, o = {}) => later(await startServer(lopts, o), (s) => s.close()),
+    client: async (port, opts = {}) => later(await connectClient(port, opts), closeClient),
+    relayTo: async (port) => later(await UdpRelay.create(port), (r) => r.close()),
+  };
 }

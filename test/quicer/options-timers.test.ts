@@ -4,36 +4,16 @@
  * handshake_idle_timeout_ms, idle_timeout_ms, keep_alive_interval_ms, disconnect_timeout_ms,
  * initial_rtt_ms, max_ack_delay_ms, send_idle_timeout_ms.
  */
-import { describe, it, expect, afterAll, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import * as quicer from '../../src/quicer/quicer.js';
 import { Inbox } from '../../src/quicer/process.js';
-import type { QuicConn } from '../../src/quicer/conn-handle.js';
 import type { QuicStrm } from '../../src/quicer/stream-handle.js';
-import { BlackHole, UdpRelay, closeClient, connectClient, delay, quicEvent, removePki, startServer, type TestServer } from './options-harness.js';
+import { BlackHole, delay, quicEvent, perTest } from './options-harness.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-afterAll(removePki);
+const { cleanup, server, client, relayTo } = perTest();
 
-async function server(lopts: Record<string, unknown> = {}): Promise<TestServer> {
-  const s = await startServer(lopts);
-  cleanup.push(() => s.close());
-  return s;
-}
 
-async function relayTo(port: number): Promise<UdpRelay> {
-  const r = await UdpRelay.create(port);
-  cleanup.push(() => r.close());
-  return r;
-}
 
-async function client(port: number, opts: Record<string, unknown> = {}): Promise<{ conn: QuicConn; events: Inbox }> {
-  const c = await connectClient(port, opts);
-  cleanup.push(() => closeClient(c));
-  return c;
-}
 
 /** ms from `t0` until `['quic', event, …]` arrives in `inbox`, with the message. */
 async function timeTo(inbox: Inbox, event: string, t0: number, timeoutMs = 5000): Promise<[number, unknown[]]> {

@@ -7,32 +7,18 @@
  * tls_client_max_send_buffer / tls_server_max_send_buffer (a handshake flight above the
  * limit fails).
  */
-import { describe, it, expect, afterAll, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as quicer from '../../src/quicer/quicer.js';
 import { Inbox } from '../../src/quicer/process.js';
 import type { QuicConn } from '../../src/quicer/conn-handle.js';
 import { createCertificate } from '../../src/tls/certificate-authority.js';
-import { closeClient, connectClient, quicEvent, removePki, startServer, testPki, type TestServer } from './options-harness.js';
+import { quicEvent, testPki, perTest } from './options-harness.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-afterAll(removePki);
+const { cleanup, server, client } = perTest();
 
-async function server(lopts: Record<string, unknown> = {}, o: { onNewConn?: (c: QuicConn) => void } = {}): Promise<TestServer> {
-  const s = await startServer(lopts, o);
-  cleanup.push(() => s.close());
-  return s;
-}
 
-async function client(port: number, opts: Record<string, unknown> = {}): Promise<{ conn: QuicConn; events: Inbox }> {
-  const c = await connectClient(port, opts);
-  cleanup.push(() => closeClient(c));
-  return c;
-}
 
 /** Starts a client and returns its inbox without waiting for the handshake (for failures). */
 async function attempt(port: number, opts: Record<string, unknown>): Promise<{ conn: QuicConn; events: Inbox }> {

@@ -3,36 +3,16 @@
  * `asyncHandshake(conn, ConnOpts)` on a server connection before its handshake continues),
  * observed on the wire through a recording UDP relay or by the peer.
  */
-import { describe, it, expect, afterAll, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import * as quicer from '../../src/quicer/quicer.js';
-import type { Inbox } from '../../src/quicer/process.js';
 import type { QuicConn } from '../../src/quicer/conn-handle.js';
 import type { QuicStrm } from '../../src/quicer/stream-handle.js';
-import { UdpRelay, closeClient, connectClient, delay, quicEvent, removePki, startServer, type TestServer } from './options-harness.js';
+import { delay, quicEvent, perTest } from './options-harness.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-afterAll(removePki);
+const { cleanup, server, client, relayTo } = perTest();
 
-async function server(lopts: Record<string, unknown> = {}, o: { onNewConn?: (c: QuicConn) => void } = {}): Promise<TestServer> {
-  const s = await startServer(lopts, o);
-  cleanup.push(() => s.close());
-  return s;
-}
 
-async function relayTo(port: number): Promise<UdpRelay> {
-  const r = await UdpRelay.create(port);
-  cleanup.push(() => r.close());
-  return r;
-}
 
-async function client(port: number, opts: Record<string, unknown> = {}): Promise<{ conn: QuicConn; events: Inbox }> {
-  const c = await connectClient(port, opts);
-  cleanup.push(() => closeClient(c));
-  return c;
-}
 
 describe("setopt(conn, 'settings', …) on a running connection", () => {
   it('keep_alive_interval_ms switched on sends PINGs from then on; switched off they stop', async () => {
