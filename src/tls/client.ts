@@ -7,7 +7,6 @@ import { hashLength, type KeyExchangeGroup, type KeyShare, type Signer } from '.
 import { QuicError, TransportError } from '../transport/errors.js';
 import { constantTimeEqual } from '../util/bytes.js';
 import { TlsAlert } from './alerts.js';
-import { leafSignatureVerifier } from './certificates.js';
 import { resolveCipherSuites, type CipherSuite } from './cipher-suites.js';
 import { cachedSigner, certificateVerifyContent, fail, TlsEngine } from './engine.js';
 import {
@@ -423,25 +422,13 @@ export class TlsClient extends TlsEngine {
     if (!this.schemes.includes(cv.scheme) || isForbiddenInCertificateVerify(cv.scheme)) {
       fail(TlsAlert.illegal_parameter, `CertificateVerify with unoffered scheme 0x${cv.scheme.toString(16)}`);
     }
-    const verifier = leafSignatureVerifier(this.peerChain![0]!, this.crypto);
-    if (!verifier.schemes.includes(cv.scheme)) fail(TlsAlert.illegal_parameter, `scheme 0x${cv.scheme.toString(16)} does not match the certificate key`);
-    const content = certificateVerifyContent('server', this.transcript.hash());
-    if (!verifier.verify(cv.scheme, content, cv.signature)) fail(TlsAlert.decrypt_error, 'server CertificateVerify signature is invalid');
+    this.acceptPeerProof('server', this.peerChain!, cv, this.transcript.hash(), this.verify, {
+      trusted: this.config.trustedCertificates ?? [],
+      serverName: this.serverName,
+    });
     this.transcript.add(raw);
     this.serverScheme = cv.scheme;
     this.state = 'wait_finished';
-    const awaiting = this.verify !== 'none';
-    this.emit({
-      type: 'peerCertificates',
-      chain: this.peerChain!,
-      verification: this.verify,
-      awaitingVerdict: awaiting,
-      request:
-        this.verify !== 'none'
-          ? { trusted: this.config.trustedCertificates ?? [], serverName: this.serverName, now: this.now, purpose: 'server' }
-          : undefined,
-    });
-    this.awaitingVerdict = awaiting;
   }
 
   protected resumeAfterVerdict(): void {

@@ -8,10 +8,11 @@ import type { CryptoBackend, Signer } from '../crypto/backend.js';
 import { defaultCrypto } from '../crypto/index.js';
 import { QuicError, TransportError } from '../transport/errors.js';
 import { TlsAlert } from './alerts.js';
-import { verifyCertificateChain } from './certificates.js';
+import { leafSignatureVerifier, verifyCertificateChain } from './certificates.js';
 import type { CipherSuite } from './cipher-suites.js';
 import { exportKeyingMaterial } from './key-schedule.js';
 import { keyLogLine, type KeyLogLabel } from './keylog.js';
+import type { CertificateVerify } from './messages.js';
 import type {
   CertificateVerdict,
   EncryptionLevel,
@@ -157,6 +158,38 @@ export abstract class TlsEngine {
 
   /** Continues the handshake after a positive certificate verdict. */
   protected abstract resumeAfterVerdict(): void;
+
+  /**
+   * The peer's CertificateVerify (RFC 8446 §4.4.3) proves it holds the key of `chain`'s leaf:
+   * the scheme must fit that key (illegal_parameter) and the signature must cover
+   * `transcriptHash` (decrypt_error). The chain then goes out in a `peerCertificates` event;
+   * unless `verify` is 'none', it carries the built-in check's inputs and the handshake waits
+   * for the verdict (`completeCertificateVerification`). The caller checked that the scheme
+   * was one it offered.
+   */
+  protected acceptPeerProof(
+    peer: 'server' | 'client',
+    chain: readonly Uint8Array[],
+    cv: CertificateVerify,
+    transcriptHash: Uint8Array,
+    verify: 'none' | 'builtin' | 'custom',
+    check: { readonly trusted: readonly Uint8Array[]; readonly serverName: string | undefined },
+  ): void {
+    const verifier = leafSignatureVerifier(chain[0]!, this.crypto);
+    if (!verifier.schemes.includes(cv.scheme)) fail(TlsAlert.illegal_parameter, `scheme 0x${cv.scheme.toString(16)} does not match the certificate key`);
+    if (!verifier.verify(cv.scheme, certificateVerifyContent(peer, transcriptHash), cv.signature)) {
+      fail(TlsAlert.decrypt_error, `${peer} CertificateVerify signature is invalid`);
+    }
+    const awaiting = verify !== 'none';
+    this.emit({
+      type: 'peerCertificates',
+      chain,
+      verification: verify,
+      awaitingVerdict: awaiting,
+      request: awaiting ? { trusted: check.trusted, serverName: check.serverName, now: this.now, purpose: peer } : undefined,
+    });
+    this.awaitingVerdict = awaiting;
+  }
 
   /**
    * In-order CRYPTO stream bytes of one level (any split: partial messages, several messages).

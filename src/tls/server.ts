@@ -8,7 +8,6 @@ import { hashLength, type KeyExchangeGroup, type Signer } from '../crypto/backen
 import { QuicError, TransportError } from '../transport/errors.js';
 import { constantTimeEqual, equalBytes } from '../util/bytes.js';
 import { TlsAlert } from './alerts.js';
-import { leafSignatureVerifier } from './certificates.js';
 import { cipherSuiteByCode, resolveCipherSuites, type CipherSuite } from './cipher-suites.js';
 import { cachedSigner, certificateVerifyContent, fail, TlsEngine } from './engine.js';
 import {
@@ -514,25 +513,12 @@ export class TlsServer extends TlsEngine {
     if (!this.schemes.includes(cv.scheme) || isForbiddenInCertificateVerify(cv.scheme)) {
       fail(TlsAlert.illegal_parameter, `CertificateVerify with unrequested scheme 0x${cv.scheme.toString(16)}`);
     }
-    const verifier = leafSignatureVerifier(this.peerChain![0]!, this.crypto);
-    if (!verifier.schemes.includes(cv.scheme)) fail(TlsAlert.illegal_parameter, `scheme 0x${cv.scheme.toString(16)} does not match the certificate key`);
-    if (!verifier.verify(cv.scheme, certificateVerifyContent('client', this.transcript.hash()), cv.signature)) {
-      fail(TlsAlert.decrypt_error, 'client CertificateVerify signature is invalid');
-    }
+    this.acceptPeerProof('client', this.peerChain!, cv, this.transcript.hash(), this.verify, {
+      trusted: this.config.trustedCertificates ?? [],
+      serverName: undefined,
+    });
     this.transcript.add(raw);
     this.state = 'wait_client_finished';
-    const awaiting = this.verify !== 'none';
-    this.emit({
-      type: 'peerCertificates',
-      chain: this.peerChain!,
-      verification: this.verify,
-      awaitingVerdict: awaiting,
-      request:
-        this.verify === 'builtin'
-          ? { trusted: this.config.trustedCertificates ?? [], serverName: undefined, now: this.now, purpose: 'client' }
-          : undefined,
-    });
-    this.awaitingVerdict = awaiting;
   }
 
   protected resumeAfterVerdict(): void {

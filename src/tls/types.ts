@@ -39,8 +39,8 @@ export interface ChainVerificationRequest {
  * When `awaitingVerdict` is true the handshake is suspended until
  * `completeCertificateVerification` is called: with `verification: 'custom'` the application
  * decides; with `'builtin'` the driver runs `verifyCertificateChain(chain, request)` (see
- * `verifyPeerCertificates`) and passes the result on. A client gives `request` with `'custom'`
- * too (empty `trusted` unless configured), so the application can run the same check.
+ * `verifyPeerCertificates`) and passes the result on. `request` is given with `'custom'` too
+ * (empty `trusted` unless configured), so the application can run the same check.
  */
 export interface PeerCertificatesEvent {
   readonly type: 'peerCertificates';

@@ -17,7 +17,7 @@ import {
 } from './connection-config.js';
 import { LocalConnectionIds, PeerConnectionIds, type ConnectionIdSource } from './connection-id.js';
 import { Lifecycle } from './lifecycle.js';
-import { QuicError, TransportError, transportErrorName } from './errors.js';
+import { QuicError, TransportError } from './errors.js';
 import type { ConnectionCloseInfo, ConnectionEvent, PathAddress } from './events.js';
 import { ReceiveCredit, SendCredit } from './flow-control.js';
 import { FrameHandler } from './frame-handler.js';
