@@ -49,6 +49,20 @@ function writeU32(buf: Uint8Array, p: number, v: number): void {
   buf[p + 3] = v & 0xff;
 }
 
+/** The part every long-header packet starts with: first byte, version, DCID and SCID with their lengths. */
+function writeLongPrefix(buf: Uint8Array, offset: number, first: number, version: number, dcid: Uint8Array, scid: Uint8Array): number {
+  let p = offset;
+  buf[p++] = first;
+  writeU32(buf, p, version);
+  p += 4;
+  buf[p++] = dcid.length;
+  buf.set(dcid, p);
+  p += dcid.length;
+  buf[p++] = scid.length;
+  buf.set(scid, p);
+  return p + scid.length;
+}
+
 function wireTypeBits(type: PacketType, version: number): number {
   const params = versionParameters(version);
   if (params === undefined) throw new RangeError(`version 0x${(version >>> 0).toString(16)} is not supported`);
@@ -94,16 +108,7 @@ export function writeLongHeader(
   const bits = wireTypeBits(type, version);
   const isInitial = type === PacketType.Initial;
   checkRoom(buf, offset, longHeaderLength(dcid.length, scid.length, token.length, isInitial), 'long header');
-  let p = offset;
-  buf[p++] = HEADER_FORM_BIT | FIXED_BIT | (bits << 4) | (pnLength - 1);
-  writeU32(buf, p, version);
-  p += 4;
-  buf[p++] = dcid.length;
-  buf.set(dcid, p);
-  p += dcid.length;
-  buf[p++] = scid.length;
-  buf.set(scid, p);
-  p += scid.length;
+  let p = writeLongPrefix(buf, offset, HEADER_FORM_BIT | FIXED_BIT | (bits << 4) | (pnLength - 1), version, dcid, scid);
   if (isInitial) {
     p = writeVarint(buf, p, token.length);
     buf.set(token, p);
@@ -163,16 +168,7 @@ export function writeVersionNegotiation(
   checkCid('destination connection ID', dcid, 255);
   checkCid('source connection ID', scid, 255);
   checkRoom(buf, offset, 7 + dcid.length + scid.length + 4 * versions.length, 'Version Negotiation packet');
-  let p = offset;
-  buf[p++] = HEADER_FORM_BIT | (unusedBits & 0x7f);
-  writeU32(buf, p, 0);
-  p += 4;
-  buf[p++] = dcid.length;
-  buf.set(dcid, p);
-  p += dcid.length;
-  buf[p++] = scid.length;
-  buf.set(scid, p);
-  p += scid.length;
+  let p = writeLongPrefix(buf, offset, HEADER_FORM_BIT | (unusedBits & 0x7f), 0, dcid, scid);
   for (const v of versions) {
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`version ${v} is not a 32-bit unsigned integer`);
     writeU32(buf, p, v);
@@ -199,16 +195,7 @@ export function writeRetry(
   checkCid('source connection ID', scid, MAX_CONNECTION_ID_LENGTH);
   const bits = wireTypeBits(PacketType.Retry, version);
   checkRoom(buf, offset, 7 + dcid.length + scid.length + token.length + RETRY_INTEGRITY_TAG_LENGTH, 'Retry packet');
-  let p = offset;
-  buf[p++] = HEADER_FORM_BIT | FIXED_BIT | (bits << 4) | (unusedBits & 0x0f);
-  writeU32(buf, p, version);
-  p += 4;
-  buf[p++] = dcid.length;
-  buf.set(dcid, p);
-  p += dcid.length;
-  buf[p++] = scid.length;
-  buf.set(scid, p);
-  p += scid.length;
+  let p = writeLongPrefix(buf, offset, HEADER_FORM_BIT | FIXED_BIT | (bits << 4) | (unusedBits & 0x0f), version, dcid, scid);
   buf.set(token, p);
   return p + token.length;
 }
