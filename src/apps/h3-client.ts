@@ -7,19 +7,17 @@ import type { EndpointConnection } from '../endpoint/endpoint-connection.js';
 import type { ConnectionCloseInfo } from '../transport/events.js';
 import type { BodySink } from './body-sink.js';
 import { ConnectionClosedError, type TransferResult } from './connection-app.js';
-import { H3Error, H3ErrorCode, H3FrameType, h3ErrorName, isReservedHttp2FrameType } from './h3-constants.js';
+import { H3Error, H3ErrorCode, H3FrameType, h3ErrorName } from './h3-constants.js';
 import { H3Connection } from './h3-connection.js';
 import { H3FrameReader, encodeH3Frame, type H3FrameHandler } from './h3-frames.js';
-import { checkResponseFields, checkTrailerFields, contentLength } from './h3-message.js';
+import { MessagePhase, checkDataFrame, checkRequestStreamFrame, checkResponseFields, checkTrailerFields, contentLength } from './h3-message.js';
 import { decodeFieldSection, encodeFieldSection, type HeaderField } from './qpack.js';
 import { ReadOutcome, readAvailable, type ByteConsumer } from './stream-read.js';
 
-const Phase = { Headers: 0, Body: 1, Trailers: 2 } as const;
-type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** One request in progress. */
 class ClientRequest implements H3FrameHandler {
-  phase: Phase = Phase.Headers;
+  phase: MessagePhase = MessagePhase.Headers;
   status = 0;
   expectedLength: number | undefined;
   headers: readonly HeaderField[] = [];
@@ -37,31 +35,28 @@ class ClientRequest implements H3FrameHandler {
   onFrame(type: number, payload: Uint8Array): void {
     if (type === H3FrameType.HEADERS) {
       const section = decodeFieldSection(payload);
-      if (this.phase === Phase.Headers) {
+      if (this.phase === MessagePhase.Headers) {
         const c = checkResponseFields(this.id, section);
         if (c.status < 200) return; // interim response
         this.status = c.status;
         this.headers = section;
         this.expectedLength = contentLength(this.id, c.fields);
-        this.phase = Phase.Body;
+        this.phase = MessagePhase.Body;
         return;
       }
-      if (this.phase === Phase.Body) {
+      if (this.phase === MessagePhase.Body) {
         checkTrailerFields(this.id, section);
-        this.phase = Phase.Trailers;
+        this.phase = MessagePhase.Trailers;
         return;
       }
       throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, 'HEADERS after the trailers');
     }
     if (type === H3FrameType.PUSH_PROMISE) throw new H3Error(H3ErrorCode.H3_ID_ERROR, 'PUSH_PROMISE without MAX_PUSH_ID');
-    if (type === H3FrameType.SETTINGS || type === H3FrameType.GOAWAY || type === H3FrameType.MAX_PUSH_ID || type === H3FrameType.CANCEL_PUSH) {
-      throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, `control frame 0x${type.toString(16)} on a request stream`);
-    }
-    if (isReservedHttp2FrameType(type)) throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, `HTTP/2 frame type 0x${type.toString(16)}`);
+    checkRequestStreamFrame(type);
   }
 
   onDataFrame(): void {
-    if (this.phase !== Phase.Body) throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, this.phase === Phase.Headers ? 'DATA before HEADERS' : 'DATA after the trailers');
+    checkDataFrame(this.phase);
   }
 
   onData(data: Uint8Array): void {
@@ -132,7 +127,7 @@ export class H3ClientConnection extends H3Connection implements ByteConsumer {
     this.requests.delete(streamId);
     r.reader.end();
     const summary = r.sink.finish();
-    if (r.phase === Phase.Headers) {
+    if (r.phase === MessagePhase.Headers) {
       r.reject(new Error(`${r.path}: response ended without a final HEADERS frame`));
       return;
     }

@@ -3,7 +3,7 @@
  * pseudo-header fields first, known and not repeated, no connection-specific fields. A violation
  * makes the message malformed: a stream error of type H3_MESSAGE_ERROR.
  */
-import { H3Error, H3ErrorCode } from './h3-constants.js';
+import { H3Error, H3ErrorCode, H3FrameType, isReservedHttp2FrameType } from './h3-constants.js';
 import type { HeaderField } from './qpack.js';
 
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -13,6 +13,27 @@ const REQUEST_PSEUDO = new Set([':method', ':scheme', ':authority', ':path', ':p
 export interface CheckedFields {
   readonly pseudo: ReadonlyMap<string, string>;
   readonly fields: readonly HeaderField[];
+}
+
+/** Where a request stream's message is: before its HEADERS, in its body, or after its trailers. */
+export const MessagePhase = { Headers: 0, Body: 1, Trailers: 2 } as const;
+export type MessagePhase = (typeof MessagePhase)[keyof typeof MessagePhase];
+
+/**
+ * Frames a request stream must not carry (RFC 9114 §7.2): control frames and HTTP/2's reserved
+ * types are H3_FRAME_UNEXPECTED; anything else unknown is ignored. HEADERS, DATA and
+ * PUSH_PROMISE are the caller's.
+ */
+export function checkRequestStreamFrame(type: number): void {
+  if (type === H3FrameType.SETTINGS || type === H3FrameType.GOAWAY || type === H3FrameType.MAX_PUSH_ID || type === H3FrameType.CANCEL_PUSH) {
+    throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, `control frame 0x${type.toString(16)} on a request stream`);
+  }
+  if (isReservedHttp2FrameType(type)) throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, `HTTP/2 frame type 0x${type.toString(16)}`);
+}
+
+/** DATA comes only between a message's HEADERS and its trailers (RFC 9114 §4.1). */
+export function checkDataFrame(phase: MessagePhase): void {
+  if (phase !== MessagePhase.Body) throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, phase === MessagePhase.Headers ? 'DATA before HEADERS' : 'DATA after the trailers');
 }
 
 function malformed(streamId: number, why: string): never {

@@ -7,19 +7,17 @@ import type { EndpointConnection } from '../endpoint/endpoint-connection.js';
 import type { ConnectionCloseInfo } from '../transport/events.js';
 import type { AppLog } from './connection-app.js';
 import { bodySize, resolveRequestPath, writeBody, type ContentOptions } from './content.js';
-import { H3Error, H3ErrorCode, H3FrameType, isReservedHttp2FrameType } from './h3-constants.js';
+import { H3Error, H3ErrorCode, H3FrameType } from './h3-constants.js';
 import { H3Connection } from './h3-connection.js';
 import { H3FrameReader, encodeDataFrameHeader, encodeH3Frame, type H3FrameHandler } from './h3-frames.js';
-import { checkRequestFields, checkTrailerFields } from './h3-message.js';
+import { MessagePhase, checkDataFrame, checkRequestFields, checkRequestStreamFrame, checkTrailerFields } from './h3-message.js';
 import { decodeFieldSection, encodeFieldSection, type HeaderField } from './qpack.js';
 import { ReadOutcome, isClientInitiated, readAvailable, type ByteConsumer } from './stream-read.js';
 
-const Phase = { Headers: 0, Body: 1, Trailers: 2 } as const;
-type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** One request stream on the server. */
 class ServerRequest implements H3FrameHandler {
-  phase: Phase = Phase.Headers;
+  phase: MessagePhase = MessagePhase.Headers;
   readonly reader: H3FrameReader;
 
   constructor(
@@ -31,27 +29,24 @@ class ServerRequest implements H3FrameHandler {
 
   onFrame(type: number, payload: Uint8Array): void {
     if (type === H3FrameType.HEADERS) {
-      if (this.phase === Phase.Headers) {
-        this.phase = Phase.Body;
+      if (this.phase === MessagePhase.Headers) {
+        this.phase = MessagePhase.Body;
         this.server.onRequest(this.id, decodeFieldSection(payload));
         return;
       }
-      if (this.phase === Phase.Body) {
+      if (this.phase === MessagePhase.Body) {
         checkTrailerFields(this.id, decodeFieldSection(payload));
-        this.phase = Phase.Trailers;
+        this.phase = MessagePhase.Trailers;
         return;
       }
       throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, 'HEADERS after the trailers');
     }
     if (type === H3FrameType.PUSH_PROMISE) throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, 'PUSH_PROMISE from a client');
-    if (type === H3FrameType.SETTINGS || type === H3FrameType.GOAWAY || type === H3FrameType.MAX_PUSH_ID || type === H3FrameType.CANCEL_PUSH) {
-      throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, `control frame 0x${type.toString(16)} on a request stream`);
-    }
-    if (isReservedHttp2FrameType(type)) throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, `HTTP/2 frame type 0x${type.toString(16)}`);
+    checkRequestStreamFrame(type);
   }
 
   onDataFrame(): void {
-    if (this.phase !== Phase.Body) throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, this.phase === Phase.Headers ? 'DATA before HEADERS' : 'DATA after the trailers');
+    checkDataFrame(this.phase);
   }
 
   onData(): void {
@@ -93,7 +88,7 @@ export class H3ServerConnection extends H3Connection implements ByteConsumer {
     this.requests.delete(streamId);
     if (outcome === ReadOutcome.Finished) {
       r.reader.end();
-      if (r.phase === Phase.Headers) throw new H3Error(H3ErrorCode.H3_REQUEST_INCOMPLETE, 'request stream ended without HEADERS', streamId);
+      if (r.phase === MessagePhase.Headers) throw new H3Error(H3ErrorCode.H3_REQUEST_INCOMPLETE, 'request stream ended without HEADERS', streamId);
     }
   }
 
