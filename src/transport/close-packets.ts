@@ -7,11 +7,9 @@ import { PacketType } from './packet.js';
 import { LENGTH_PLACEHOLDER_SIZE, patchLongHeaderLength, writeLongHeader, writeShortHeader } from './packet-header-writer.js';
 import { writePacketNumber } from './packet-number.js';
 import { PacketSpace } from './sent-packets.js';
+import { AEAD_TAG_LENGTH } from './protection.js';
+import { MIN_DATAGRAM_SIZE } from '../congestion/controller.js';
 
-/** AEAD tag appended to every protected packet. */
-const TAG = 16;
-/** RFC 9000 §14.1: a client's datagrams carrying Initial packets are padded to at least this. */
-const MIN_INITIAL_DATAGRAM = 1200;
 /** Longest reason phrase sent (the rest is cut). */
 const MAX_REASON = 100;
 
@@ -95,23 +93,23 @@ export class ClosePacketBuilder {
       pk.pnLength = pnLength;
       pk.payloadEnd = p;
       pk.pn = pn;
-      offset = p + TAG;
+      offset = p + AEAD_TAG_LENGTH;
       if (type === PacketType.OneRtt) break;
     }
     // Pad a client's Initial datagram.
     if (count > 0 && this.packets[0]!.type === PacketType.Initial && c.role === 'client') {
       const total = offset;
-      if (total < MIN_INITIAL_DATAGRAM && limit >= MIN_INITIAL_DATAGRAM) {
+      if (total < MIN_DATAGRAM_SIZE && limit >= MIN_DATAGRAM_SIZE) {
         const last = this.packets[count - 1]!;
-        buf.fill(0, last.payloadEnd, last.payloadEnd + MIN_INITIAL_DATAGRAM - total);
-        last.payloadEnd += MIN_INITIAL_DATAGRAM - total;
+        buf.fill(0, last.payloadEnd, last.payloadEnd + MIN_DATAGRAM_SIZE - total);
+        last.payloadEnd += MIN_DATAGRAM_SIZE - total;
       }
     }
     let end = 0;
     for (let i = 0; i < count; i++) {
       const pk = this.packets[i]!;
       const sp = c.spaces[pk.space];
-      if (pk.type !== PacketType.OneRtt) patchLongHeaderLength(buf, pk.pnOffset - LENGTH_PLACEHOLDER_SIZE, pk.payloadEnd - pk.pnOffset + TAG);
+      if (pk.type !== PacketType.OneRtt) patchLongHeaderLength(buf, pk.pnOffset - LENGTH_PLACEHOLDER_SIZE, pk.payloadEnd - pk.pnOffset + AEAD_TAG_LENGTH);
       end = pk.type === PacketType.OneRtt
         ? c.oneRtt!.protect(buf, pk.start, pk.pnOffset, pk.pnLength, pk.payloadEnd, pk.pn)
         : sp.sendKeys!.protect(buf, pk.start, pk.pnOffset, pk.pnLength, pk.payloadEnd, pk.pn);

@@ -4,9 +4,8 @@ import { writeShortHeader } from './packet-header-writer.js';
 import { packetNumberLength, writePacketNumber } from './packet-number.js';
 import { PacketSpace, type SentPacket } from './sent-packets.js';
 import { SentFrame } from './sent-frames.js';
+import { AEAD_TAG_LENGTH } from './protection.js';
 
-/** AEAD tag appended to every protected packet. */
-const TAG = 16;
 /** Probe sizes closer than this to the known-good size are not worth another probe. */
 const MIN_PROBE_STEP = 16;
 /** Consecutive losses of one probe size that make it the new upper bound. */
@@ -133,7 +132,7 @@ export class MtuDiscovery {
     writePacketNumber(buf, pnOffset, pn, pnLength);
     let p = pnOffset + pnLength;
     buf[p++] = FrameType.Ping;
-    const payloadEnd = size - TAG;
+    const payloadEnd = size - AEAD_TAG_LENGTH;
     buf.fill(0, p, payloadEnd);
     const end = c.oneRtt!.protect(buf, 0, pnOffset, pnLength, payloadEnd, pn);
     rec.pn = pn;

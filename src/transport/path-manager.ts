@@ -6,11 +6,9 @@ import { writeShortHeader } from './packet-header-writer.js';
 import { packetNumberLength, writePacketNumber } from './packet-number.js';
 import { PeerPath, sameAddress, type SavedPathState } from './path.js';
 import { PacketSpace, type SentPacket } from './sent-packets.js';
+import { AEAD_TAG_LENGTH } from './protection.js';
+import { MIN_DATAGRAM_SIZE } from '../congestion/controller.js'; // RFC 9000 §8.2.1/§8.2.2: path probes are expanded to this
 
-/** AEAD tag appended to every protected packet. */
-const TAG = 16;
-/** RFC 9000 §8.2.1/§8.2.2: datagrams carrying PATH_CHALLENGE or PATH_RESPONSE are expanded to this. */
-export const MIN_PATH_DATAGRAM = 1200;
 /** Paths the peer only probed from (probing packets), remembered to answer their challenges. */
 const MAX_OTHER_PATHS = 4;
 /** Bytes of a PATH_CHALLENGE or PATH_RESPONSE frame. */
@@ -195,7 +193,7 @@ export class PathManager {
     }
     const keys = c.oneRtt;
     if (keys === undefined || !c.handshakeComplete) return 0;
-    const size = Math.min(buf.length, MIN_PATH_DATAGRAM, path.sendBudget);
+    const size = Math.min(buf.length, MIN_DATAGRAM_SIZE, path.sendBudget);
     if (size < MIN_PROBE) {
       // Nothing fits before the peer sends more from there: answer what waits then, or never.
       path.responses.length = 0;
@@ -209,9 +207,9 @@ export class PathManager {
     const pnOffset = writeShortHeader(buf, 0, c.peerCids.active, pnLength, 0, false);
     writePacketNumber(buf, pnOffset, pn, pnLength);
     let p = pnOffset + pnLength;
-    const end = size - TAG;
+    const end = size - AEAD_TAG_LENGTH;
     while (path.responses.length > 0 && p + PATH_FRAME <= end) p = writePathFrame(buf, p, FrameType.PathResponse, path.responses.shift()!);
-    if (path.challengeOwed && p + PATH_FRAME <= end) p = this.writeChallenge(buf, p, path, size >= MIN_PATH_DATAGRAM, now);
+    if (path.challengeOwed && p + PATH_FRAME <= end) p = this.writeChallenge(buf, p, path, size >= MIN_DATAGRAM_SIZE, now);
     buf.fill(0, p, end); // PADDING
     const n = keys.protect(buf, 0, pnOffset, pnLength, end, pn);
     rec.pn = pn;

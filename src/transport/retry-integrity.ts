@@ -5,9 +5,8 @@
  */
 import type { Aead, CryptoBackend } from '../crypto/backend.js';
 import type { VersionParameters } from './version.js';
+import { RETRY_INTEGRITY_TAG_LENGTH } from './packet.js';
 
-/** Length of the Retry Integrity Tag. */
-export const RETRY_TAG_LENGTH = 16;
 
 const EMPTY = new Uint8Array(0);
 const aeadCache = new WeakMap<CryptoBackend, Map<number, Aead>>();
@@ -44,9 +43,9 @@ export function computeRetryIntegrityTag(
   version: VersionParameters,
   odcid: Uint8Array,
   retryWithoutTag: Uint8Array,
-  out: Uint8Array = new Uint8Array(RETRY_TAG_LENGTH),
+  out: Uint8Array = new Uint8Array(RETRY_INTEGRITY_TAG_LENGTH),
 ): Uint8Array {
-  if (out.length < RETRY_TAG_LENGTH) throw new RangeError(`tag output needs ${RETRY_TAG_LENGTH} bytes, has ${out.length}`);
+  if (out.length < RETRY_INTEGRITY_TAG_LENGTH) throw new RangeError(`tag output needs ${RETRY_INTEGRITY_TAG_LENGTH} bytes, has ${out.length}`);
   retryAead(crypto, version).seal(version.retryNonce, pseudoPacket(odcid, retryWithoutTag), EMPTY, out);
   return out;
 }
@@ -62,7 +61,7 @@ export function verifyRetryIntegrity(
   odcid: Uint8Array,
   retryPacket: Uint8Array,
 ): boolean {
-  const tagStart = retryPacket.length - RETRY_TAG_LENGTH;
+  const tagStart = retryPacket.length - RETRY_INTEGRITY_TAG_LENGTH;
   if (tagStart < 0 || odcid.length > 255) return false;
   const aad = pseudoPacket(odcid, retryPacket.subarray(0, tagStart));
   // Opening the tag as an empty ciphertext checks it in the AEAD (constant time there).

@@ -6,7 +6,8 @@ import type { OneRttProtection } from './key-update.js';
 import { PacketType } from './packet.js';
 import { LENGTH_PLACEHOLDER_SIZE, longHeaderLength, patchLongHeaderLength, writeLongHeader, writeShortHeader } from './packet-header-writer.js';
 import { packetNumberLength, writePacketNumber } from './packet-number.js';
-import type { PacketProtection } from './protection.js';
+import { AEAD_TAG_LENGTH, type PacketProtection } from './protection.js';
+import { MIN_DATAGRAM_SIZE } from '../congestion/controller.js';
 import { PacketSpace, type SentPacket } from './sent-packets.js';
 import { SentFrame } from './sent-frames.js';
 import { RecvState, SendState, type QuicStream } from './stream.js';
@@ -14,9 +15,6 @@ import { varintLength } from './varint.js';
 import { ClosePacketBuilder } from './close-packets.js';
 import { MtuDiscovery } from './mtu-discovery.js';
 
-const TAG = 16;
-/** RFC 9000 §14.1: datagrams carrying Initial packets are padded to at least this. */
-const MIN_INITIAL_DATAGRAM = 1200;
 /** Room an ACK frame may take in a packet before older ranges are left out. */
 const MAX_ACK_BYTES = 256;
 
@@ -195,7 +193,7 @@ export class Transmitter {
         const pk = this.packets[this.packetCount - 1]!;
         if (pk.type === PacketType.Initial) hasInitial = true;
         if (pk.ackEliciting) anyEliciting = true;
-        offset = payloadEnd + TAG; // the tag is appended when the packet is sealed
+        offset = payloadEnd + AEAD_TAG_LENGTH; // the tag is appended when the packet is sealed
         if (pk.type === PacketType.OneRtt) break; // short header: must be last
       }
     }
@@ -218,9 +216,9 @@ export class Transmitter {
     // §8.2.1-8.2.2: datagrams with PATH_CHALLENGE or PATH_RESPONSE too, as far as the limit allows.
     if ((hasInitial && (c.role === 'client' || anyEliciting)) || paths.expandDatagram) {
       const total = offset;
-      if (total < MIN_INITIAL_DATAGRAM) {
+      if (total < MIN_DATAGRAM_SIZE) {
         const last = this.packets[this.packetCount - 1]!;
-        const pad = Math.min(MIN_INITIAL_DATAGRAM - total, limit - total);
+        const pad = Math.min(MIN_DATAGRAM_SIZE - total, limit - total);
         if (pad > 0) {
           buf.fill(0, last.payloadEnd, last.payloadEnd + pad);
           last.payloadEnd += pad;
@@ -264,7 +262,7 @@ export class Transmitter {
         pk.payloadEnd = minPayloadEnd;
       }
       if (pk.type !== PacketType.OneRtt) {
-        patchLongHeaderLength(buf, pk.pnOffset - LENGTH_PLACEHOLDER_SIZE, pk.payloadEnd - pk.pnOffset + TAG);
+        patchLongHeaderLength(buf, pk.pnOffset - LENGTH_PLACEHOLDER_SIZE, pk.payloadEnd - pk.pnOffset + AEAD_TAG_LENGTH);
       }
       if (pk.type === PacketType.OneRtt) {
         end = (c.oneRtt as OneRttProtection).protect(buf, pk.start, pk.pnOffset, pk.pnLength, pk.payloadEnd, pk.pn);
@@ -346,7 +344,7 @@ export class Transmitter {
     const dcid = c.peerCids.active;
     let pnOffset: number;
     const headerRoom = type === PacketType.OneRtt ? 1 + dcid.length : longHeaderLength(dcid.length, c.localCids.all[0]?.cid.length ?? 0, type === PacketType.Initial ? c.initialToken.length : 0, type === PacketType.Initial);
-    if (start + headerRoom + pnLength + TAG + 8 > limit) return start;
+    if (start + headerRoom + pnLength + AEAD_TAG_LENGTH + 8 > limit) return start;
     if (type === PacketType.OneRtt) {
       pnOffset = writeShortHeader(buf, start, dcid, pnLength, 0, false);
     } else {
@@ -356,7 +354,7 @@ export class Transmitter {
     }
     writePacketNumber(buf, pnOffset, pn, pnLength);
     let p = pnOffset + pnLength;
-    const end = limit - TAG;
+    const end = limit - AEAD_TAG_LENGTH;
     const rec = this.record(space);
     const pk = this.packets[this.packetCount]!;
     pk.space = space;
@@ -450,7 +448,7 @@ export class Transmitter {
         rec.frames.push(SentFrame.HandshakeDone);
         c.handshakeDonePending = false;
       }
-      if (c.paths.active.owesFrames) p = c.paths.writeActiveFrames(buf, p, end, this.limit >= MIN_INITIAL_DATAGRAM, now);
+      if (c.paths.active.owesFrames) p = c.paths.writeActiveFrames(buf, p, end, this.limit >= MIN_DATAGRAM_SIZE, now);
     }
     // CRYPTO.
     if (type !== PacketType.ZeroRtt) p = this.writeCrypto(buf, p, end, sp, rec);

@@ -18,7 +18,6 @@ import {
   decodeNewSessionTicket,
   decodeServerHello,
   encodeClientHello,
-  encodeEncryptedExtensions,
   encodeKeyUpdate,
   encodeNewSessionTicket,
   encodeServerHello,

@@ -77,7 +77,7 @@ describe('handshake with one flight lost', () => {
   });
 
   it("the client's first Initial lost: retransmitted on PTO", async () => {
-    const { ms, log, pair } = await lossyHandshake([[0], []]);
+    const { ms, log } = await lossyHandshake([[0], []]);
     const retransmit = log.find((x) => x.from === 0 && x.index === 1)!;
     // Sent after the initial PTO (kInitialRtt 333 ms → 999 ms: srtt + 4·rttvar with no max_ack_delay).
     expect(retransmit.t).toBe(999);
