@@ -79,22 +79,25 @@ export function writeVarintWithLength(buf: Uint8Array, offset: number, value: nu
       buf[offset + 3] = value & 0xff;
       return offset + 4;
     case 8: {
-      const high = Math.floor(value / TWO_POW_32);
-      const low = value >>> 0;
-      buf[offset] = 0xc0 | (high >>> 24);
-      buf[offset + 1] = (high >>> 16) & 0xff;
-      buf[offset + 2] = (high >>> 8) & 0xff;
-      buf[offset + 3] = high & 0xff;
-      buf[offset + 4] = low >>> 24;
-      buf[offset + 5] = (low >>> 16) & 0xff;
-      buf[offset + 6] = (low >>> 8) & 0xff;
-      buf[offset + 7] = low & 0xff;
-      return offset + 8;
+      return writeEightByte(buf, offset, Math.floor(value / TWO_POW_32), value >>> 0);
     }
     default:
       throw new RangeError(`varint length ${String(length)} is not 1, 2, 4 or 8`);
   }
   throw new RangeError(`varint value ${value} does not fit in ${length} bytes`);
+}
+
+/** The 8-byte form (prefix 0b11) of a value given as its high and low 32 bits. */
+function writeEightByte(buf: Uint8Array, offset: number, high: number, low: number): number {
+  buf[offset] = 0xc0 | (high >>> 24);
+  buf[offset + 1] = (high >>> 16) & 0xff;
+  buf[offset + 2] = (high >>> 8) & 0xff;
+  buf[offset + 3] = high & 0xff;
+  buf[offset + 4] = low >>> 24;
+  buf[offset + 5] = (low >>> 16) & 0xff;
+  buf[offset + 6] = (low >>> 8) & 0xff;
+  buf[offset + 7] = low & 0xff;
+  return offset + 8;
 }
 
 /** Writes the shortest encoding of `value` at `offset`; returns the offset after it. Throws RangeError on a bad value or a short buffer. */
@@ -107,17 +110,7 @@ export function writeVarintBig(buf: Uint8Array, offset: number, value: bigint): 
   const length = varintLengthBig(value);
   if (length < 8) return writeVarintWithLength(buf, offset, Number(value), length);
   if (offset + 8 > buf.length || offset < 0) throw noRoom(8, offset, buf.length);
-  const high = Number(value >> 32n);
-  const low = Number(value & 0xffffffffn);
-  buf[offset] = 0xc0 | (high >>> 24);
-  buf[offset + 1] = (high >>> 16) & 0xff;
-  buf[offset + 2] = (high >>> 8) & 0xff;
-  buf[offset + 3] = high & 0xff;
-  buf[offset + 4] = low >>> 24;
-  buf[offset + 5] = (low >>> 16) & 0xff;
-  buf[offset + 6] = (low >>> 8) & 0xff;
-  buf[offset + 7] = low & 0xff;
-  return offset + 8;
+  return writeEightByte(buf, offset, Number(value >> 32n), Number(value & 0xffffffffn));
 }
 
 /**
